@@ -1,0 +1,119 @@
+"""Fixes for the three upstream incompatibilities of the pinned OpenMMLab stack.
+
+Imported first by :mod:`amd_mm`. Each fix checks whether the installed versions
+need it and otherwise does nothing; :data:`APPLIED` records which ones ran.
+"""
+import importlib
+import re
+import importlib.util
+import sys
+import types
+
+APPLIED = []
+
+
+def torchvision_ops_schema():
+    """PyPI torchvision (a CUDA build) beside CPU torch: its ``_C`` fails to
+    load and ``import torchvision`` dies with ``operator torchvision::nms does
+    not exist``. Declaring the two op schemas it registers unconditionally
+    lets the pure-Python parts import; its C ops stay unavailable (use
+    ``mmcv.ops``)."""
+    if 'torchvision' in sys.modules or importlib.util.find_spec('torchvision') is None:
+        return False
+    import torch
+    try:
+        torch._C._dispatch_find_schema_or_throw('torchvision::nms', '')
+        return False  # torchvision's own C extension already declared it
+    except RuntimeError:
+        pass
+    if not _cpu_torch_beside_cuda_torchvision():
+        return False
+    global _TORCHVISION_LIB  # must outlive this call, or the schemas vanish
+    _TORCHVISION_LIB = torch.library.Library('torchvision', 'DEF')
+    _TORCHVISION_LIB.define(
+        'nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor')
+    _TORCHVISION_LIB.define(
+        'qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor')
+    APPLIED.append('torchvision_ops_schema')
+    return True
+
+
+def _cpu_torch_beside_cuda_torchvision():
+    """Read torchvision's build flavour from its ``version.py`` without
+    importing the package (a failed import leaves half-built modules)."""
+    import os
+    import torch
+    spec = importlib.util.find_spec('torchvision')
+    version_file = os.path.join(os.path.dirname(spec.origin), 'version.py')
+    try:
+        text = open(version_file).read()
+    except OSError:
+        return False
+    match = re.search(r"^__version__\s*=\s*'([^']*)'", text, re.M)
+    # PyPI's Linux torchvision wheels are CUDA builds unless tagged '+cpu'.
+    return (torch.version.cuda is None and match is not None
+            and not match.group(1).endswith('+cpu'))
+
+
+def mmaction_drn_placeholder():
+    """mmaction2 1.2.0's wheel lacks ``mmaction/models/localizers/drn/``
+    (mmaction2#2714), so ``import mmaction.models`` fails. Register a
+    placeholder ``DRN`` that raises a clear error if someone builds it."""
+    spec = importlib.util.find_spec('mmaction')
+    if spec is None or 'mmaction.models.localizers.drn' in sys.modules:
+        return False
+    import os
+    pkg_dir = os.path.dirname(spec.origin)
+    if os.path.isdir(os.path.join(pkg_dir, 'models', 'localizers', 'drn')):
+        return False
+
+    class DRN:  # noqa: D401 - placeholder
+        """Placeholder: the mmaction2 1.2.0 wheel does not ship DRN."""
+
+        def __init__(self, *args, **kwargs):
+            raise NotImplementedError(
+                'DRN is missing from the mmaction2 1.2.0 wheel '
+                '(open-mmlab/mmaction2#2714); amd_mm installed a placeholder '
+                'so that the rest of mmaction.models imports.')
+
+    package = types.ModuleType('mmaction.models.localizers.drn')
+    package.__path__ = []
+    module = types.ModuleType('mmaction.models.localizers.drn.drn')
+    module.DRN = DRN
+    package.drn = module
+    package.DRN = DRN
+    sys.modules['mmaction.models.localizers.drn'] = package
+    sys.modules['mmaction.models.localizers.drn.drn'] = module
+    APPLIED.append('mmaction_drn_placeholder')
+    return True
+
+
+def mmengine_safe_globals():
+    """torch >= 2.6 loads with ``weights_only=True`` by default and mmengine
+    0.10.7 never passes ``weights_only``, so resuming an MMEngine checkpoint
+    fails on ``HistoryBuffer``. Keep the safe loader and allow-list exactly
+    the globals MMEngine checkpoints hold."""
+    import torch
+    if not hasattr(torch.serialization, 'add_safe_globals'):
+        return False  # torch < 2.4: no weights_only default to work around
+    import numpy as np
+    from mmengine.logging.history_buffer import HistoryBuffer
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # numpy < 2
+        from numpy.core import multiarray
+    allowed = [HistoryBuffer, multiarray._reconstruct, multiarray.scalar,
+               np.ndarray, np.dtype, getattr]
+    allowed += [getattr(np.dtypes, name) for name in dir(np.dtypes)
+                if name.endswith('DType')]
+    if set(allowed) <= set(torch.serialization.get_safe_globals()):
+        return False
+    torch.serialization.add_safe_globals(allowed)
+    APPLIED.append('mmengine_safe_globals')
+    return True
+
+
+def apply_all():
+    torchvision_ops_schema()
+    mmaction_drn_placeholder()
+    mmengine_safe_globals()

@@ -1,0 +1,3 @@
+from .asymmetric_masking import AsymmetricMasking, num_masked
+
+__all__ = ['AsymmetricMasking', 'num_masked']

@@ -1,0 +1,3 @@
+from .rng_state_hook import TorchRNGStateHook
+
+__all__ = ['TorchRNGStateHook']

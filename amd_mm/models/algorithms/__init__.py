@@ -1,0 +1,3 @@
+from .masked_distiller import MaskedDistiller
+
+__all__ = ['MaskedDistiller']

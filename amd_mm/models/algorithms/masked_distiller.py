@@ -1,0 +1,81 @@
+"""The masked-distillation SelfSupervisor: AMD, DMAE, dBOT and plain MAE are
+configurations of this one class."""
+import copy
+from typing import Dict, List, Optional
+
+import torch
+from mmpretrain.models.selfsup.base import BaseSelfSupervisor
+from mmpretrain.structures import DataSample
+
+from ...registry import MODELS
+from ..utils import TokenSplit
+
+
+@MODELS.register_module(name=['MaskedDistiller', 'AMD'])
+class MaskedDistiller(BaseSelfSupervisor):
+    """Implementation of `Asymmetric Masked Distillation for Pre-Training
+    Small Foundation Models <https://arxiv.org/abs/2311.03149>`_ (AMD), which
+    with other settings of the same parts is also `DMAE
+    <https://arxiv.org/abs/2208.12256>`_, `dBOT
+    <https://arxiv.org/abs/2209.03917>`_ and MAE.
+
+    The student (``backbone``) encodes its visible tokens; the frozen
+    ``teacher`` encodes those plus the diff tokens; the ``neck`` projects and
+    generates; the ``head`` compares. Masks come from the data pipeline
+    (:class:`~amd_mm.datasets.transforms.AsymmetricMasking`).
+
+    Args:
+        backbone (dict): the student, e.g. ``MaskedViT``.
+        neck (dict): ``DistillNeck``.
+        head (dict): ``MaskedDistillHead``.
+        teacher (dict, optional): ``FrozenTeacher``; None for plain MAE.
+        data_preprocessor (dict, optional): defaults to
+            ``SelfSupDataPreprocessor``.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 teacher: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(backbone=backbone, neck=neck, head=head,
+                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.teacher = MODELS.build(copy.deepcopy(teacher)) if teacher else None
+        self._check_wiring()
+
+    def _check_wiring(self):
+        """Fail at build time, naming the fields, when the parts disagree."""
+        student_blocks = self.backbone.feature_blocks
+        if len(student_blocks) != self.neck.num_layers:
+            raise ValueError(
+                f'backbone.feature_blocks={list(student_blocks)} has '
+                f'{len(student_blocks)} entries but neck.num_layers='
+                f'{self.neck.num_layers}')
+        wants_teacher = self.neck.num_layers or len(self.neck.generators)
+        if wants_teacher and self.teacher is None:
+            raise ValueError('the neck aligns features (neck.num_layers / '
+                             'neck.generator) but the model has no `teacher`')
+        if self.teacher is not None:
+            needed = max(self.neck.num_layers, len(self.neck.generators))
+            got = len(self.teacher.feature_blocks)
+            if got != needed:
+                raise ValueError(
+                    f'teacher.feature_blocks={list(self.teacher.feature_blocks)}'
+                    f' has {got} entries; the neck pairs {needed} student '
+                    f'outputs with teacher blocks')
+
+    def extract_feat(self, inputs: torch.Tensor):
+        """The student's features of the whole, unmasked input."""
+        return self.backbone(inputs)
+
+    def loss(self, inputs: torch.Tensor,
+             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        if inputs.ndim == 6:  # (B, clips, C, T, H, W) from video pipelines
+            inputs = inputs.flatten(0, 1)
+        tokens = TokenSplit.from_data_samples(data_samples).to(inputs.device)
+        student = self.backbone(inputs, tokens.student_visible)
+        targets = self.teacher(inputs, tokens) if self.teacher else []
+        preds = self.neck(student, tokens)
+        return self.head.loss(preds, targets, inputs, tokens)

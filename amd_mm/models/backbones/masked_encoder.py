@@ -1,0 +1,73 @@
+"""The masked token encoder shared by every ViT in amd_mm (image or video,
+student or teacher): embed -> keep the given tokens -> blocks, collecting the
+outputs of the requested blocks, optionally stopping after the deepest one."""
+from typing import List, NamedTuple, Optional, Sequence
+
+import torch
+import torch.utils.checkpoint as cp
+
+from ..utils import gather_tokens
+
+
+class EncoderOutput(NamedTuple):
+    """``latent``: final-normed tokens (None when the encoder stopped early);
+    ``features``: one (B, n, C) tensor per requested block, in request order."""
+    latent: Optional[torch.Tensor]
+    features: List[torch.Tensor]
+
+
+class MaskedEncoderMixin:
+    """Token-subset forward for a ViT backbone.
+
+    A class using it provides the layout-specific pieces: ``_patch_tokens``
+    (patch embedding + position, (B, N, C), no prefix), ``_prefix_tokens``
+    (the CLS token with its position, or None), ``_blocks`` and
+    ``_final_norm``. Block numbers are **1-indexed as in the papers**: block
+    ``k`` is the output of the k-th transformer block before any final norm,
+    and block 0 is the embedded input (dBOT's 0-block teacher).
+    """
+
+    with_cp: bool = False
+
+    def _pre_blocks(self, tokens: torch.Tensor) -> torch.Tensor:
+        return tokens
+
+    def check_feature_blocks(self, blocks: Sequence[int], field: str):
+        depth = len(self._blocks)
+        for block in blocks:
+            if not 0 <= int(block) <= depth:
+                raise ValueError(
+                    f'`{field}` must hold 1-indexed block numbers in '
+                    f'[0, {depth}] for this {depth}-block ViT, got {block} '
+                    f'in {list(blocks)}')
+        return tuple(int(b) for b in blocks)
+
+    def forward_tokens(self,
+                       inputs: torch.Tensor,
+                       visible: Optional[torch.Tensor] = None,
+                       feature_blocks: Sequence[int] = (),
+                       stop_early: bool = False) -> EncoderOutput:
+        """Encode the tokens ``visible`` (B, n) of ``inputs`` (all if None).
+
+        With ``stop_early`` the blocks after ``max(feature_blocks)`` are not
+        run and ``latent`` is None.
+        """
+        tokens = self._patch_tokens(inputs)
+        if visible is not None:
+            tokens = gather_tokens(tokens, visible)
+        prefix = self._prefix_tokens(tokens.shape[0])
+        if prefix is not None:
+            tokens = torch.cat([prefix, tokens], dim=1)
+        tokens = self._pre_blocks(tokens)
+
+        blocks = self._blocks
+        depth = max(feature_blocks, default=0) if stop_early else len(blocks)
+        collected = {0: tokens}
+        for number, block in enumerate(blocks[:depth], start=1):
+            if self.with_cp and tokens.requires_grad:
+                tokens = cp.checkpoint(block, tokens, use_reentrant=False)
+            else:
+                tokens = block(tokens)
+            collected[number] = tokens
+        latent = self._final_norm(tokens) if depth == len(blocks) else None
+        return EncoderOutput(latent, [collected[b] for b in feature_blocks])

@@ -1,0 +1,121 @@
+"""Compares the neck's predictions with their targets: pixels and teacher
+features."""
+import copy
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.model import BaseModule
+
+from ...registry import MODELS
+from ..utils import TokenSplit, gather_tokens
+
+
+def patchify(inputs: torch.Tensor, patch_size: int, tubelet_size: int = 1) -> torch.Tensor:
+    """(B, C, H, W) or (B, C, T, H, W) -> (B, N, t*p*p, C), tokens in raster
+    order (frame slot, row, column), values in (t, row, column) order."""
+    if inputs.ndim == 4:
+        inputs = inputs.unsqueeze(2)
+    B, C, T, H, W = inputs.shape
+    t, p = tubelet_size, patch_size
+    x = inputs.reshape(B, C, T // t, t, H // p, p, W // p, p)
+    x = x.permute(0, 2, 4, 6, 3, 5, 7, 1)
+    return x.reshape(B, (T // t) * (H // p) * (W // p), t * p * p, C)
+
+
+def pixel_targets(inputs, patch_size, tubelet_size=1, norm_pix='patch'):
+    """Per-token pixel targets (B, N, t*p*p*C).
+
+    ``norm_pix``: None; 'patch' standardises each patch over all its values
+    (image MAE); 'patch_channel' standardises each channel of a patch on its
+    own, dividing by std + 1e-6 (VideoMAE/AMD)."""
+    patches = patchify(inputs.float(), patch_size, tubelet_size)
+    if norm_pix == 'patch':
+        flat = patches.flatten(2)
+        mean, var = flat.mean(-1, keepdim=True), flat.var(-1, keepdim=True)
+        return (flat - mean) / (var + 1e-6).sqrt()
+    if norm_pix == 'patch_channel':
+        mean = patches.mean(2, keepdim=True)
+        std = patches.var(2, keepdim=True).sqrt()
+        return ((patches - mean) / (std + 1e-6)).flatten(2)
+    if norm_pix is None:
+        return patches.flatten(2)
+    raise ValueError("head.norm_pix must be None, 'patch' or 'patch_channel', "
+                     f'got {norm_pix!r}')
+
+
+@MODELS.register_module()
+class MaskedDistillHead(BaseModule):
+    """Loss terms of masked distillation, one logged entry each:
+
+    * ``loss_pixel``: pixel reconstruction at the student-masked tokens;
+    * ``loss_direct``: phi_l(z_s^l) vs the teacher at the student-visible
+      tokens (and CLS when ``align_prefix``), averaged over layers;
+    * ``loss_gen``: G_l(...) vs the teacher at the diff tokens (and CLS when
+      the generator predicts it), averaged over layers. Absent when there are
+      no diff tokens (symmetric masking).
+
+    Layers are averaged as the official AMD code does (the paper writes a
+    plain sum); use ``loss_weight`` to recover the sum.
+
+    Args:
+        patch_size (int): pixel patch size.
+        tubelet_size (int): frames per token (1 for images).
+        norm_pix (str, optional): see :func:`pixel_targets`.
+        pixel_loss, direct_loss, gen_loss (dict, optional): ``TokenAlignLoss``
+            configs (criterion, normalisation, ``loss_weight``).
+        align_prefix (bool): include the CLS token in direct alignment.
+    """
+
+    def __init__(self,
+                 patch_size: int,
+                 tubelet_size: int = 1,
+                 norm_pix: Optional[str] = 'patch',
+                 pixel_loss: Optional[dict] = dict(type='TokenAlignLoss', criterion='l2'),
+                 direct_loss: Optional[dict] = dict(type='TokenAlignLoss', criterion='l2'),
+                 gen_loss: Optional[dict] = dict(type='TokenAlignLoss', criterion='l2'),
+                 align_prefix: bool = True,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self.patch_size = patch_size
+        self.tubelet_size = tubelet_size
+        pixel_targets(torch.zeros(1, 1, tubelet_size, patch_size, patch_size),
+                      patch_size, tubelet_size, norm_pix)  # validates norm_pix
+        self.norm_pix = norm_pix
+        self.align_prefix = align_prefix
+        build = lambda cfg: MODELS.build(copy.deepcopy(cfg)) if cfg else None  # noqa
+        self.pixel_loss = build(pixel_loss)
+        self.direct_loss = build(direct_loss)
+        self.gen_loss = build(gen_loss)
+
+    def loss(self, preds: Dict[str, object], teacher_features: List[torch.Tensor],
+             inputs: torch.Tensor, tokens: TokenSplit) -> Dict[str, torch.Tensor]:
+        losses = {}
+        if preds['pixel'] is not None and self.pixel_loss is not None:
+            target = gather_tokens(
+                pixel_targets(inputs, self.patch_size, self.tubelet_size, self.norm_pix),
+                tokens.student_masked)
+            losses['loss_pixel'] = self.pixel_loss(preds['pixel'], target)
+
+        n_vis, n_diff = tokens.num_visible, tokens.num_diff
+        direct, gen = [], []
+        for pred, feature in zip(preds['direct'] if self.direct_loss else [],
+                                 teacher_features):
+            prefix = feature.shape[1] - n_vis - n_diff
+            target = feature[:, :prefix + n_vis]
+            if not (self.align_prefix and prefix):
+                pred, target = pred[:, pred.shape[1] - n_vis:], target[:, prefix:]
+            direct.append(self.direct_loss(pred, target))
+        if direct:
+            losses['loss_direct'] = torch.stack(direct).mean()
+
+        for pred, feature in zip(preds['gen'] if self.gen_loss else [],
+                                 teacher_features):
+            prefix = feature.shape[1] - n_vis - n_diff
+            target = feature[:, prefix + n_vis:]
+            if pred.shape[1] == n_diff + prefix:  # the generator predicts CLS too
+                target = torch.cat([feature[:, :prefix], target], dim=1)
+            if target.shape[1]:
+                gen.append(self.gen_loss(pred, target))
+        if gen:
+            losses['loss_gen'] = torch.stack(gen).mean()
+        return losses

@@ -1,0 +1,3 @@
+from .token_align_loss import TokenAlignLoss, normalize_tokens
+
+__all__ = ['TokenAlignLoss', 'normalize_tokens']

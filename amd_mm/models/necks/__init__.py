@@ -1,0 +1,4 @@
+from .distill_neck import DistillNeck
+from .token_decoder import MaskedTokenDecoder
+
+__all__ = ['DistillNeck', 'MaskedTokenDecoder']

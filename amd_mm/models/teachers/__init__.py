@@ -1,0 +1,6 @@
+from .checkpoint_filters import (TeacherCheckpointError, load_vit_checkpoint,
+                                 timm_vit_to_mmpretrain)
+from .frozen_teacher import FrozenTeacher
+
+__all__ = ['FrozenTeacher', 'TeacherCheckpointError', 'load_vit_checkpoint',
+           'timm_vit_to_mmpretrain']

@@ -1,0 +1,99 @@
+"""Adapt foreign ViT checkpoints to an amd_mm backbone at load time (in the
+spirit of timm's ``checkpoint_filter_fn``), then load them strictly."""
+import re
+from typing import Dict
+
+import torch
+from mmengine.runner.checkpoint import CheckpointLoader
+
+# Keys of official MAE / VideoMAE releases that belong to their pre-training
+# decoder or classifier, never to the encoder a teacher needs.
+_FOREIGN_NON_ENCODER = re.compile(
+    r'^(decoder|decoder_\w+|mask_token|encoder_to_decoder|head|fc_norm)(\.|$)')
+
+# official MAE (timm) names -> mmpretrain VisionTransformer names
+_TIMM_TO_MMPRETRAIN = [
+    (r'^patch_embed\.proj\.', 'patch_embed.projection.'),
+    (r'^blocks\.(\d+)\.norm1\.', r'layers.\1.ln1.'),
+    (r'^blocks\.(\d+)\.norm2\.', r'layers.\1.ln2.'),
+    (r'^blocks\.(\d+)\.mlp\.fc1\.', r'layers.\1.ffn.layers.0.0.'),
+    (r'^blocks\.(\d+)\.mlp\.fc2\.', r'layers.\1.ffn.layers.1.'),
+    (r'^blocks\.(\d+)\.attn\.', r'layers.\1.attn.'),
+    (r'^norm\.', 'ln1.'),
+]
+
+
+def unwrap_state_dict(checkpoint: dict) -> Dict[str, torch.Tensor]:
+    """The weights of an MMEngine (``state_dict``), official MAE (``model``)
+    or DeepSpeed/VideoMAE (``module``) checkpoint, or a bare state dict."""
+    for key in ('state_dict', 'model', 'module'):
+        if isinstance(checkpoint.get(key), dict):
+            return checkpoint[key]
+    return checkpoint
+
+
+def strip_prefix(state_dict, prefixes=('backbone.', 'encoder.', 'module.')):
+    """Keep the encoder's keys without their wrapper prefix. When any key has
+    one of ``prefixes``, keys without it (decoder, neck, head) are dropped."""
+    for prefix in prefixes:
+        if any(k.startswith(prefix) for k in state_dict):
+            return {k[len(prefix):]: v for k, v in state_dict.items()
+                    if k.startswith(prefix)}
+    return dict(state_dict)
+
+
+def timm_vit_to_mmpretrain(state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """Rename official-MAE (timm) ViT keys to mmpretrain ``VisionTransformer``
+    keys; keys already in mmpretrain form pass through."""
+    out = {}
+    for key, value in state_dict.items():
+        if _FOREIGN_NON_ENCODER.match(key):
+            continue
+        for pattern, replacement in _TIMM_TO_MMPRETRAIN:
+            key = re.sub(pattern, replacement, key)
+        out[key] = value
+    return out
+
+
+def match_final_norm(state_dict, model_keys):
+    """The final norm is ``ln1`` in mmpretrain's pre-training ViT and ``ln2``
+    in its fine-tune layout; store it where the target model has it."""
+    for src, dst in (('ln1.', 'ln2.'), ('ln2.', 'ln1.')):
+        if (not any(k.startswith(dst) for k in state_dict)
+                and any(k.startswith(src) for k in state_dict)
+                and not any(k.startswith(src) for k in model_keys)
+                and any(k.startswith(dst) for k in model_keys)):
+            return {(dst + k[len(src):] if k.startswith(src) else k): v
+                    for k, v in state_dict.items()}
+    return state_dict
+
+
+class TeacherCheckpointError(RuntimeError):
+    """A teacher checkpoint does not fit its model (never left random)."""
+
+
+def load_strict(model: torch.nn.Module, state_dict, source: str):
+    """``load_state_dict(strict=True)`` with one error that lists every
+    missing and unexpected key and every shape mismatch."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(own))
+    shapes = sorted(f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model '
+                    f'{tuple(own[k].shape)}' for k in set(own) & set(state_dict)
+                    if state_dict[k].shape != own[k].shape)
+    if missing or unexpected or shapes:
+        raise TeacherCheckpointError(
+            f'teacher checkpoint {source!r} does not match the teacher model '
+            f'({type(model).__name__}):\n  missing keys ({len(missing)}): '
+            f'{missing}\n  unexpected keys ({len(unexpected)}): {unexpected}\n'
+            f'  shape mismatches ({len(shapes)}): {shapes}')
+    model.load_state_dict(state_dict, strict=True)
+
+
+def load_vit_checkpoint(model, path: str, converter=timm_vit_to_mmpretrain):
+    """Load an mmpretrain-format or official-release checkpoint into an
+    amd_mm ViT, strictly. ``converter`` maps the foreign key layout."""
+    checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    state_dict = converter(strip_prefix(unwrap_state_dict(checkpoint)))
+    state_dict = match_final_norm(state_dict, model.state_dict().keys())
+    load_strict(model, state_dict, path)

@@ -1,0 +1,45 @@
+"""Where amd_mm's modules are registered.
+
+Pre-training modules live in mmpretrain's registries, so configs keep
+``default_scope='mmpretrain'``. mmaction2 and mmdet are imported eagerly here:
+when one of them is broken the user sees its real error, not MMEngine's
+misleading "Failed to import ``None.registry``" later on.
+"""
+import importlib
+
+
+def _import_registry(package):
+    try:
+        return importlib.import_module(f'{package}.registry')
+    except Exception as error:  # re-raise with the package named
+        raise ImportError(
+            f'amd_mm needs `{package}` but `import {package}.registry` failed: '
+            f'{type(error).__name__}: {error}. Run tools/setup_env.sh to '
+            f'install the pinned stack.') from error
+
+
+_mmpretrain = _import_registry('mmpretrain')
+_mmaction = _import_registry('mmaction')
+_mmdet = _import_registry('mmdet')
+
+MODELS = _mmpretrain.MODELS
+DATASETS = _mmpretrain.DATASETS
+TRANSFORMS = _mmpretrain.TRANSFORMS
+HOOKS = _mmpretrain.HOOKS
+VISUALIZERS = _mmpretrain.VISUALIZERS
+OPTIM_WRAPPER_CONSTRUCTORS = _mmpretrain.OPTIM_WRAPPER_CONSTRUCTORS
+MMACTION_MODELS = _mmaction.MODELS
+MMDET_MODELS = _mmdet.MODELS
+
+
+def register_model(*registries):
+    """Register a module class into mmpretrain's MODELS and, additionally,
+    into the given downstream registries (e.g. :data:`MMACTION_MODELS`)."""
+
+    def wrap(cls):
+        MODELS.register_module(module=cls)
+        for registry in registries:
+            registry.register_module(module=cls)
+        return cls
+
+    return wrap

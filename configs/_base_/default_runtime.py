@@ -1,0 +1,13 @@
+# Runtime shared by every amd_mm config: mmpretrain's, plus amd_mm's modules.
+_base_ = 'mmpretrain::_base_/default_runtime.py'
+
+custom_imports = dict(imports=['amd_mm'], allow_failed_imports=False)
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=50),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3))
+# saves/restores torch's RNG so that a resumed run continues bit for bit
+custom_hooks = [dict(type='TorchRNGStateHook')]
+# tools/train.py switches nccl to gloo when no GPU is present
+env_cfg = dict(dist_cfg=dict(backend='nccl'))
+randomness = dict(seed=0, diff_rank_seed=True)

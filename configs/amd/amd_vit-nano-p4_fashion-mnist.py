@@ -1,0 +1,29 @@
+# AMD on real Fashion-MNIST at toy scale: a 64-d/4-block student distilled
+# from the tiny MAE teacher of configs/mae/mae_vit-tiny-p4_fashion-mnist.py
+# (student 75% masked, teacher 50%; blocks 2,4 <-> 3,6 as 6,12 <-> 12,24).
+# The tests and the demo use it.
+_base_ = [
+    '../_base_/datasets/fashion_mnist_masked.py',
+    '../_base_/schedules/adamw_iter_cosine.py',
+]
+student_arch = dict(embed_dims=64, num_layers=4, num_heads=4, feedforward_channels=256)
+teacher_arch = dict(embed_dims=128, num_layers=6, num_heads=4, feedforward_channels=512)
+teacher_checkpoint = 'work_dirs/teachers/mae_vit-tiny-p4_fashion-mnist.pth'
+vit = dict(type='MaskedViT', img_size=32, patch_size=4, patch_cfg=dict(in_channels=1))
+
+model = dict(
+    type='MaskedDistiller',
+    data_preprocessor={{_base_.data_preprocessor}},
+    backbone=dict(vit, arch=student_arch, feature_blocks=(2, 4)),
+    teacher=dict(type='FrozenTeacher', backbone=dict(vit, arch=teacher_arch),
+                 feature_blocks=(3, 6), checkpoint=teacher_checkpoint),
+    neck=dict(
+        type='DistillNeck', student_dims=64, teacher_dims=128, grid={{_base_.token_grid}},
+        num_layers=2, projection='linear',
+        generator=dict(depth=1, num_heads=4),
+        decoder=dict(embed_dims=64, depth=2, num_heads=4, out_dims=4 * 4 * 1)),
+    head=dict(
+        type='MaskedDistillHead', patch_size=4, norm_pix='patch',
+        pixel_loss=dict(type='TokenAlignLoss', criterion='l2'),
+        direct_loss=dict(type='TokenAlignLoss', criterion='l2'),
+        gen_loss=dict(type='TokenAlignLoss', criterion='l2')))

@@ -1,0 +1,78 @@
+import copy
+import importlib.util
+import os
+import os.path as osp
+import sys
+
+import pytest
+import torch
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
+sys.path.insert(0, ROOT)
+
+import amd_mm  # noqa: E402,F401
+
+
+def load_tool(relative_path):
+    """Import a script under tools/ as a module."""
+    path = osp.join(ROOT, relative_path)
+    name = 'amd_mm_tool_' + osp.splitext(osp.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='session')
+def fashion_root():
+    fetch = load_tool('tools/data/fetch_data.py')
+    return fetch.fetch_fashion_mnist(osp.join(ROOT, 'data'))
+
+
+def config_path(name):
+    return osp.join(ROOT, 'configs', name)
+
+
+# settings that make a config run fast and deterministically in tests
+FAST = {
+    'train_dataloader.num_workers': 0,
+    'train_dataloader.persistent_workers': False,
+    'train_dataloader.batch_size': 16,
+    'train_dataloader.dataset.num_samples': 1024,
+    'default_hooks.logger.interval': 1,
+    'randomness.seed': 0,
+    'randomness.deterministic': True,
+}
+
+
+def make_cfg(config, work_dir, data_root=None, **options):
+    from mmengine.config import Config
+    train = load_tool('tools/train.py')
+    cfg = Config.fromfile(config_path(config) if not osp.isabs(config) else config)
+    merged = dict(FAST)
+    if data_root is not None:
+        merged['train_dataloader.dataset.data_root'] = data_root
+    merged.update(options)
+    cfg.merge_from_dict(merged)
+    cfg.work_dir = str(work_dir)
+    cfg.launcher = 'none'
+    return train.finalize(cfg)
+
+
+def save_teacher_checkpoint(path, seed=0):
+    """An mmpretrain-format checkpoint of the tiny MAE teacher (the baseline
+    config's model at its initialisation), as the demo's teacher step saves."""
+    from mmengine.config import Config
+    from mmpretrain.registry import MODELS
+    cfg = Config.fromfile(config_path('mae/mae_vit-tiny-p4_fashion-mnist.py'))
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    torch.save({'meta': {}, 'state_dict': model.state_dict()}, path)
+    return path
+
+
+@pytest.fixture(scope='session')
+def tiny_teacher_ckpt(tmp_path_factory):
+    return save_teacher_checkpoint(
+        str(tmp_path_factory.mktemp('teacher') / 'mae_tiny.pth'))

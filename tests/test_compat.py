@@ -1,0 +1,78 @@
+"""Each compatibility fix, shown failing without amd_mm and working with it
+(fresh interpreters, so nothing imported here leaks into the check)."""
+import subprocess
+import sys
+
+import pytest
+
+import amd_mm.compat as compat
+
+
+def run_python(code):
+    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+
+
+def test_torchvision_beside_cpu_torch():
+    if not compat._cpu_torch_beside_cuda_torchvision():
+        pytest.skip('torchvision matches torch here: the fix is a no-op')
+    plain = run_python('import torchvision')
+    assert plain.returncode != 0
+    assert 'torchvision::nms does not exist' in plain.stderr
+    fixed = run_python('import amd_mm, torchvision.transforms, torch\n'
+                       'from torchvision.ops import box_iou\n'
+                       'print(float(box_iou(torch.tensor([[0., 0, 2, 2]]), '
+                       'torch.tensor([[1., 1, 3, 3]]))))\n'
+                       "print('torchvision_ops_schema' in amd_mm.compat.APPLIED)")
+    assert fixed.returncode == 0, fixed.stderr
+    iou, applied = fixed.stdout.split()
+    assert abs(float(iou) - 1 / 7) < 1e-6 and applied == 'True'
+
+
+TORCHVISION_SCHEMAS = (  # the first fix, inline, so only the DRN one is missing
+    'import torch\nlib = torch.library.Library("torchvision", "DEF")\n'
+    'lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")\n'
+    'lib.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")\n')
+
+
+def test_mmaction_models_without_drn():
+    plain = run_python(TORCHVISION_SCHEMAS + 'import mmaction.models')
+    if plain.returncode == 0:
+        pytest.skip('this mmaction2 ships DRN: the fix is a no-op')
+    assert "No module named 'mmaction.models.localizers.drn'" in plain.stderr
+    fixed = run_python(
+        'import amd_mm, mmaction.models\n'
+        'from mmaction.models import VisionTransformer, Recognizer3D\n'
+        'from mmaction.models.localizers.drn.drn import DRN\n'
+        'try:\n    DRN()\nexcept NotImplementedError as e:\n    print("raised", "2714" in str(e))')
+    assert fixed.returncode == 0, fixed.stderr
+    assert fixed.stdout.strip() == 'raised True'
+
+
+def test_mmengine_checkpoint_under_weights_only(tmp_path):
+    path = tmp_path / 'ckpt.pth'
+    make = run_python(
+        'import torch, numpy as np\n'
+        'from mmengine.logging import HistoryBuffer\n'
+        'h = HistoryBuffer(); h.update(1.5)\n'
+        "torch.save({'message_hub': {'log_scalars': {'loss': h}}, 'seed': np.int64(3),"
+        f" 'arr': np.arange(3.)}}, {str(path)!r})")
+    assert make.returncode == 0, make.stderr
+    load = f'import torch\nckpt = torch.load({str(path)!r})\nprint(ckpt["message_hub"]["log_scalars"]["loss"].current())'
+    plain = run_python(load)
+    assert plain.returncode != 0 and 'HistoryBuffer' in plain.stderr
+    fixed = run_python('import amd_mm\n' + load)
+    assert fixed.returncode == 0, fixed.stderr
+    assert fixed.stdout.strip() == '1.5'
+    # the safe loader stays on for anything else
+    evil = tmp_path / 'evil.pth'
+    unsafe = run_python(
+        'import torch, argparse\n'
+        f'torch.save({{"x": argparse.Namespace(a=1)}}, {str(evil)!r})\n'
+        f'import amd_mm\ntorch.load({str(evil)!r})')
+    assert unsafe.returncode != 0 and 'Weights only load failed' in unsafe.stderr
+
+
+def test_fixes_are_idempotent():
+    assert compat.torchvision_ops_schema() is False
+    assert compat.mmaction_drn_placeholder() is False
+    assert compat.mmengine_safe_globals() is False

@@ -1,0 +1,106 @@
+#!/usr/bin/env python
+"""Train with MMEngine's stock Runner (mmpretrain's train.py flags)."""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+
+import amd_mm  # noqa: E402,F401  (compat fixes + registration)
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+from mmengine.registry import RUNNERS  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from the latest checkpoint in the work_dir (no value) '
+        'or from the given checkpoint path')
+    parser.add_argument('--amp', action='store_true',
+                        help='enable automatic-mixed-precision training')
+    parser.add_argument('--no-validate', action='store_true',
+                        help='do not evaluate checkpoints during training')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the lr by the total batch size')
+    parser.add_argument('--no-pin-memory', action='store_true')
+    parser.add_argument('--no-persistent-workers', action='store_true')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings in the config, key=value (xxx=[a,b] for lists)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch>=2) or --local_rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg, args):
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+            pass
+        else:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    if args.no_validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    if args.auto_scale_lr:
+        cfg.setdefault('auto_scale_lr', {})['enable'] = True
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(key)
+        if loader is None:
+            continue
+        if args.no_pin_memory:
+            loader['pin_memory'] = False
+        if args.no_persistent_workers:
+            loader['persistent_workers'] = False
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    return finalize(cfg)
+
+
+def finalize(cfg):
+    """Settings that depend on the machine, and start-up checks that would
+    otherwise fail minutes later."""
+    import torch
+    dist_cfg = cfg.get('env_cfg', {}).get('dist_cfg', {})
+    if dist_cfg.get('backend') == 'nccl' and not torch.cuda.is_available():
+        dist_cfg['backend'] = 'gloo'  # NCCL needs GPUs
+    if cfg.get('data_preprocessor') is not None:
+        cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
+    load_from = cfg.get('load_from')
+    if load_from and '://' not in load_from and not osp.isfile(load_from):
+        raise FileNotFoundError(f'load_from={load_from!r} does not exist')
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.config):
+        sys.exit(f'config {args.config!r} does not exist')
+    cfg = merge_args(Config.fromfile(args.config), args)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner.train()
+    return runner
+
+
+if __name__ == '__main__':
+    main()
