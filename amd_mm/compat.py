@@ -1,4 +1,4 @@
-"""Fixes for the three upstream incompatibilities of the pinned OpenMMLab stack.
+"""Fixes for the upstream incompatibilities of the pinned OpenMMLab stack.
 
 Imported first by :mod:`amd_mm`. Each fix checks whether the installed versions
 need it and otherwise does nothing; :data:`APPLIED` records which ones ran.
@@ -113,7 +113,43 @@ def mmengine_safe_globals():
     return True
 
 
+def mmengine_cpu_distributed():
+    """mmengine 0.10.7 assumes GPUs in distributed runs: its PyTorch launcher
+    calls ``torch.cuda.set_device`` (``torch._C has no attribute
+    '_cuda_setDevice'`` on CPU torch) and its DDP wrapper passes
+    ``device_ids=[LOCAL_RANK]``, which DDP rejects for CPU modules. Without
+    CUDA, skip the first and pass ``device_ids=None``."""
+    import torch
+    if torch.cuda.is_available():
+        return False
+    from mmengine.dist import utils
+    if getattr(utils._init_dist_pytorch, 'amd_mm_cpu', False):
+        return False
+    original = utils._init_dist_pytorch
+
+    def _init_dist_pytorch(backend, init_backend='torch', **kwargs):
+        if init_backend != 'torch':
+            return original(backend, init_backend=init_backend, **kwargs)
+        torch.distributed.init_process_group(backend=backend, **kwargs)
+
+    _init_dist_pytorch.amd_mm_cpu = True
+    utils._init_dist_pytorch = _init_dist_pytorch
+
+    from mmengine.model.wrappers.distributed import MMDistributedDataParallel
+    ddp_init = MMDistributedDataParallel.__init__
+
+    def __init__(self, module, detect_anomalous_params=False, **kwargs):
+        kwargs['device_ids'] = None
+        kwargs.pop('output_device', None)
+        ddp_init(self, module, detect_anomalous_params=detect_anomalous_params, **kwargs)
+
+    MMDistributedDataParallel.__init__ = __init__
+    APPLIED.append('mmengine_cpu_distributed')
+    return True
+
+
 def apply_all():
     torchvision_ops_schema()
     mmaction_drn_placeholder()
     mmengine_safe_globals()
+    mmengine_cpu_distributed()

@@ -76,3 +76,23 @@ def test_fixes_are_idempotent():
     assert compat.torchvision_ops_schema() is False
     assert compat.mmaction_drn_placeholder() is False
     assert compat.mmengine_safe_globals() is False
+    assert compat.mmengine_cpu_distributed() is False
+
+
+def test_mmengine_distributed_on_cpu():
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip('CUDA present: the fix is a no-op')
+    code = ('import os, torch\n'
+            "os.environ.update(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', "
+            "MASTER_ADDR='127.0.0.1', MASTER_PORT=str(23000 + os.getpid() % 1000))\n"
+            '{pre}from mmengine.dist import init_dist\n'
+            "init_dist('pytorch', backend='gloo')\n"
+            'from mmengine.model import MMDistributedDataParallel\n'
+            'ddp = MMDistributedDataParallel(torch.nn.Linear(2, 2), device_ids=[0])\n'
+            'print(torch.distributed.get_world_size(), ddp.device_ids)')
+    plain = run_python(code.format(pre=TORCHVISION_SCHEMAS))
+    assert plain.returncode != 0 and '_cuda_setDevice' in plain.stderr
+    fixed = run_python(code.format(pre='import amd_mm\n'))
+    assert fixed.returncode == 0, fixed.stderr
+    assert fixed.stdout.strip() == '1 None'

@@ -48,6 +48,9 @@ class IdxImageDataset(BaseDataset):
                 f'fetch the data with `python tools/data/fetch_data.py`')
         self.split = split
         self.num_samples = num_samples
+        # the arrays are small and already compact: pickling 60k of them per
+        # start-up (MMEngine's default) costs ~10 s and saves nothing
+        kwargs.setdefault('serialize_data', False)
         super().__init__(ann_file='', data_root=data_root, pipeline=pipeline,
                          **kwargs)
 
