@@ -76,3 +76,52 @@ def save_teacher_checkpoint(path, seed=0):
 def tiny_teacher_ckpt(tmp_path_factory):
     return save_teacher_checkpoint(
         str(tmp_path_factory.mktemp('teacher') / 'mae_tiny.pth'))
+
+
+def real_images(n, size, channels=3):
+    """``n`` real Fashion-MNIST test images as uint8 (n, C, size, size)."""
+    import numpy as np
+    import torch.nn.functional as F
+    from amd_mm.datasets import read_idx
+    root = load_tool('tools/data/fetch_data.py').fetch_fashion_mnist(osp.join(ROOT, 'data'))
+    images = torch.from_numpy(read_idx(osp.join(root, 't10k-images-idx3-ubyte.gz'))[:n].copy())
+    images = F.interpolate(images[:, None].float(), size=(size, size), mode='bilinear')
+    return images.clamp(0, 255).to(torch.uint8).expand(-1, channels, -1, -1).contiguous()
+
+
+def masked_batch(cfg, inputs):
+    """A batch as the config's pipeline would pack it: inputs plus data
+    samples carrying the masks of its AsymmetricMasking transform."""
+    from mmpretrain.registry import TRANSFORMS
+    from mmpretrain.structures import DataSample
+    step = next(t for t in cfg.train_dataloader.dataset.pipeline
+                if t['type'] == 'AsymmetricMasking')
+    transform = TRANSFORMS.build(copy.deepcopy(step))
+    samples = []
+    for _ in range(len(inputs)):
+        out = transform({})
+        sample = DataSample()
+        sample.set_mask(out['mask'])
+        sample.set_field(out['diff_mask'], 'diff_mask')
+        samples.append(sample)
+    return dict(inputs=torch.as_tensor(inputs), data_samples=samples)
+
+
+def one_training_step(config, inputs, **options):
+    """Build a config's model at full size (random teacher) and run one
+    optimizer step; returns the loss dict."""
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+    cfg = Config.fromfile(config_path(config))
+    cfg.merge_from_dict({'model.teacher.checkpoint': None, **options})
+    init_default_scope('mmpretrain')
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    before = [p.detach().clone() for p in model.backbone.parameters()][:3]
+    losses = model.train_step(masked_batch(cfg, inputs), optim_wrapper)
+    after = [p.detach() for p in model.backbone.parameters()][:3]
+    assert any(not torch.equal(a, b) for a, b in zip(before, after))
+    return model, losses

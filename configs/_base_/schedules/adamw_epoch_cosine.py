@@ -1,0 +1,25 @@
+# Paper-scale schedule: AdamW (0.9, 0.95), wd 0.05 (none on norms, biases,
+# positions, tokens), linear warm-up then cosine, per iteration. lr is given
+# for `auto_scale_lr.base_batch_size` and scaled with --auto-scale-lr.
+# Mixed precision: pass --amp to tools/train.py (needs a GPU).
+_base_ = ['../default_runtime.py']
+max_epochs = 800
+warmup_epochs = 40
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1.5e-4 * 4096 / 256, betas=(0.9, 0.95),
+                   weight_decay=0.05),
+    # a non-empty paramwise_cfg also makes MMEngine skip frozen (teacher) params
+    paramwise_cfg=dict(
+        norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0,
+        custom_keys={'pos_embed': dict(decay_mult=0.), 'mask_token': dict(decay_mult=0.),
+                     'cls_token': dict(decay_mult=0.)}))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=warmup_epochs,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, by_epoch=True,
+         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+auto_scale_lr = dict(base_batch_size=4096)
+resume = True
