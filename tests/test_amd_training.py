@@ -38,8 +38,6 @@ def test_teacher_frozen_generator_tokens_trained(tmp_path, fashion_root, tiny_te
     runner.train()
     tokens_before = [t.detach().clone() for t in mask_tokens]  # after init_weights
 
-    # 20 more iterations from the trained state to see the tokens move
-    # (the runner above ran them already; compare with a fresh init instead)
     for key, value in model.teacher.state_dict().items():
         assert torch.equal(value, teacher_before[key]), f'teacher {key} changed'
     optimizer_params = {id(p) for group in runner.optim_wrapper.optimizer.param_groups
@@ -74,3 +72,20 @@ def test_every_loss_term_goes_down(tmp_path, fashion_root, tiny_teacher_ckpt):
         history = loss_history(runner, key)
         assert len(history) == 100
         assert history[-10:].mean() < 0.8 * history[:10].mean(), (key, history[:10], history[-10:])
+
+
+def test_init_weights_reaches_every_neck_part():
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+    from conftest import config_path
+    cfg = Config.fromfile(config_path(CONFIG))
+    cfg.model.teacher.checkpoint = None
+    init_default_scope('mmpretrain')
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    for generator in model.neck.generators:
+        assert 0.005 < float(generator.mask_token.std()) < 0.05  # trunc-normal(0.02)
+    assert float(model.neck.decoder.mask_token.std()) > 0.005
+    for projection in model.neck.projections:  # xavier-uniform bound sqrt(6 / (64 + 128))
+        assert float(projection.weight.abs().max()) <= (6 / 192) ** 0.5 + 1e-6

@@ -1,3 +1,4 @@
 from .rng_state_hook import TorchRNGStateHook
+from .teacher_bootstrap_hook import TeacherBootstrapHook, restart_schedulers
 
-__all__ = ['TorchRNGStateHook']
+__all__ = ['TeacherBootstrapHook', 'TorchRNGStateHook', 'restart_schedulers']

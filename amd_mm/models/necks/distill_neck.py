@@ -5,7 +5,7 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, ModuleList
 
 from ...registry import MODELS
 from ..backbones.masked_encoder import EncoderOutput
@@ -88,11 +88,11 @@ class DistillNeck(BaseModule):
                              'neck.num_layers >= 1 projections to feed it')
         self.num_layers = num_layers
         self.generator_input = generator_input
-        self.projections = nn.ModuleList(
+        self.projections = ModuleList(
             build_projection(projection, student_dims, teacher_dims)
             for _ in range(num_layers))
 
-        self.generators = nn.ModuleList()
+        self.generators = ModuleList()  # mmengine ModuleList: init_weights recurses
         if generator:
             num_generators = num_layers if generator_input == 'projected' else 1
             in_dims = teacher_dims if generator_input == 'projected' else student_dims

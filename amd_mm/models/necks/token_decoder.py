@@ -38,6 +38,8 @@ class MaskedTokenDecoder(BaseModule):
         final_norm (bool): LayerNorm before the prediction.
         predict_prefix (bool): also return the outputs at the prefix tokens.
         mlp_ratio (float): FFN width ratio.
+        drop_path_rate (float): stochastic depth, rising linearly over blocks
+            (dBOT applies it to its decoder too).
 
     Example:
         >>> import torch
@@ -63,6 +65,7 @@ class MaskedTokenDecoder(BaseModule):
                  predict_prefix: bool = False,
                  input_proj: Optional[bool] = None,
                  mlp_ratio: float = 4.,
+                 drop_path_rate: float = 0.,
                  norm_cfg: dict = dict(type='LN', eps=1e-6),
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
@@ -79,7 +82,8 @@ class MaskedTokenDecoder(BaseModule):
         self.decoder_blocks = nn.ModuleList([
             TransformerEncoderLayer(embed_dims, num_heads,
                                     int(mlp_ratio * embed_dims), qkv_bias=True,
-                                    norm_cfg=norm_cfg) for _ in range(depth)
+                                    drop_path_rate=rate, norm_cfg=norm_cfg)
+            for rate in torch.linspace(0, drop_path_rate, depth).tolist()
         ])
         self.decoder_norm = (build_norm_layer(norm_cfg, embed_dims)[1]
                              if final_norm else nn.Identity())
