@@ -1,4 +1,5 @@
 from .masked_encoder import EncoderOutput, MaskedEncoderMixin
+from .masked_video_vit import MaskedVideoViT
 from .masked_vit import MaskedViT
 
-__all__ = ['EncoderOutput', 'MaskedEncoderMixin', 'MaskedViT']
+__all__ = ['EncoderOutput', 'MaskedEncoderMixin', 'MaskedVideoViT', 'MaskedViT']

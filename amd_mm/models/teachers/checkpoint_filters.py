@@ -1,5 +1,7 @@
 """Adapt foreign ViT checkpoints to an amd_mm backbone at load time (in the
 spirit of timm's ``checkpoint_filter_fn``), then load them strictly."""
+import argparse
+import contextlib
 import re
 from typing import Dict
 
@@ -21,6 +23,18 @@ _TIMM_TO_MMPRETRAIN = [
     (r'^blocks\.(\d+)\.attn\.', r'layers.\1.attn.'),
     (r'^norm\.', 'ln1.'),
 ]
+
+# official VideoMAE names -> MMAction2 VisionTransformer (vit_mae.py) names;
+# attention (qkv, q_bias, v_bias, proj) and norm1/norm2 are named alike
+_VIDEOMAE_TO_MMACTION = [
+    (r'^patch_embed\.proj\.', 'patch_embed.projection.'),
+    (r'^blocks\.(\d+)\.mlp\.fc1\.', r'blocks.\1.mlp.layers.0.0.'),
+    (r'^blocks\.(\d+)\.mlp\.fc2\.', r'blocks.\1.mlp.layers.1.'),
+]
+# VideoMAE's final norm is ``norm`` (pre-training) or ``fc_norm`` (fine-tune):
+# both are encoder weights; only the decoder and classifier are foreign
+_VIDEOMAE_NON_ENCODER = re.compile(
+    r'^(decoder|decoder_\w+|mask_token|encoder_to_decoder|head|cls_head)(\.|$)')
 
 
 def unwrap_state_dict(checkpoint: dict) -> Dict[str, torch.Tensor]:
@@ -55,10 +69,36 @@ def timm_vit_to_mmpretrain(state_dict: Dict[str, torch.Tensor]) -> Dict[str, tor
     return out
 
 
+def videomae_to_mmaction(state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """Rename official VideoMAE (v1/v2) encoder keys to MMAction2
+    ``VisionTransformer`` keys, dropping decoder and classifier keys; keys
+    already in MMAction2 form pass through."""
+    out = {}
+    for key, value in state_dict.items():
+        if _VIDEOMAE_NON_ENCODER.match(key):
+            continue
+        for pattern, replacement in _VIDEOMAE_TO_MMACTION:
+            key = re.sub(pattern, replacement, key)
+        out[key] = value
+    return out
+
+
+def add_fixed_positions(state_dict, model):
+    """Official VideoMAE never saves its fixed sinusoid table; take the one
+    the model computed from its config (the same formula). Only for a
+    ``pos_embed`` *buffer*: learned positions must come from the file."""
+    buffers = dict(model.named_buffers())
+    if 'pos_embed' in buffers and 'pos_embed' not in state_dict:
+        state_dict = dict(state_dict, pos_embed=buffers['pos_embed'].clone())
+    return state_dict
+
+
 def match_final_norm(state_dict, model_keys):
     """The final norm is ``ln1`` in mmpretrain's pre-training ViT and ``ln2``
-    in its fine-tune layout; store it where the target model has it."""
-    for src, dst in (('ln1.', 'ln2.'), ('ln2.', 'ln1.')):
+    in its fine-tune layout (``norm`` / ``fc_norm`` in VideoMAE's); store it
+    where the target model has it."""
+    for src, dst in (('ln1.', 'ln2.'), ('ln2.', 'ln1.'),
+                     ('norm.', 'fc_norm.'), ('fc_norm.', 'norm.')):
         if (not any(k.startswith(dst) for k in state_dict)
                 and any(k.startswith(src) for k in state_dict)
                 and not any(k.startswith(src) for k in model_keys)
@@ -90,10 +130,20 @@ def load_strict(model: torch.nn.Module, state_dict, source: str):
     model.load_state_dict(state_dict, strict=True)
 
 
-def load_vit_checkpoint(model, path: str, converter=timm_vit_to_mmpretrain):
-    """Load an mmpretrain-format or official-release checkpoint into an
-    amd_mm ViT, strictly. ``converter`` maps the foreign key layout."""
-    checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+def load_vit_checkpoint(model, path: str, converter=None):
+    """Load an OpenMMLab-format or official-release checkpoint into an
+    amd_mm ViT, strictly. ``converter`` maps the foreign key layout; by
+    default the backbone's ``checkpoint_converter`` (official MAE -> mmpretrain
+    when it has none)."""
+    if converter is None:
+        converter = getattr(type(model), 'checkpoint_converter', timm_vit_to_mmpretrain)
+    # official MAE/VideoMAE files also pickle their argparse ``args``, which
+    # torch's default weights-only loader refuses
+    allow = (torch.serialization.safe_globals([argparse.Namespace])
+             if hasattr(torch.serialization, 'safe_globals') else contextlib.nullcontext())
+    with allow:
+        checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
     state_dict = converter(strip_prefix(unwrap_state_dict(checkpoint)))
     state_dict = match_final_norm(state_dict, model.state_dict().keys())
+    state_dict = add_fixed_positions(state_dict, model)
     load_strict(model, state_dict, path)

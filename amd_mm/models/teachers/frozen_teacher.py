@@ -16,7 +16,8 @@ class FrozenTeacher(BaseModule):
     """Wraps a ViT backbone as a teacher that is never trained.
 
     * Weights are loaded strictly when the teacher is built (mmpretrain or
-      official MAE/VideoMAE format); a missing file or a checkpoint that does
+      official MAE/VideoMAE format, renamed by the backbone class's
+      ``checkpoint_converter``); a missing file or a checkpoint that does
       not fit raises at once, listing the keys. ``init_weights`` loads them
       again, so no model-level initialiser can leave the teacher random.
     * ``requires_grad=False`` everywhere (hence absent from the optimizer and

@@ -1,0 +1,37 @@
+# AMD video model (official MCG-NJU/AMD, algorithms.md §1.2-1.4): ViT-B/16
+# student with 2x16x16 tubelets distilled from a frozen VideoMAE ViT-L.
+# Student and teacher are MMAction2-layout ViTs (MaskedVideoViT), so the
+# student's backbone.* loads into MMAction2's VideoMAE fine-tune configs.
+# Experiment configs set model.teacher.checkpoint and the data_preprocessor.
+# 16 frames of 224x224 in 2x16x16 tubelets -> an (8, 14, 14) token grid
+video_vit = dict(
+    type='MaskedVideoViT', img_size=224, patch_size=16, num_frames=16,
+    tubelet_size=2, mlp_ratio=4, qkv_bias=True,  # q/v biases, as VideoMAE
+    norm_cfg=dict(type='LN', eps=1e-6), drop_path_rate=0.)  # official: drop_path 0
+
+model = dict(
+    type='MaskedDistiller',
+    # official: student blocks 6, 12 <-> teacher blocks 12, 24 (1-indexed)
+    backbone=dict(video_vit, embed_dims=768, depth=12, num_heads=12,
+                  feature_blocks=(6, 12)),
+    teacher=dict(
+        type='FrozenTeacher', feature_blocks=(12, 24),
+        backbone=dict(video_vit, embed_dims=1024, depth=24, num_heads=16),
+        checkpoint=None),
+    neck=dict(
+        type='DistillNeck', student_dims=768, teacher_dims=1024,
+        grid=(8, 14, 14), num_prefix=0,  # no CLS token in VideoMAE
+        num_layers=2, projection='linear',  # official: Linear(D_s, 1024, bias=False)
+        # official: --generator_depth 2 at the teacher's width, 1024 // 64 heads
+        generator=dict(depth=2, num_heads=16),
+        # official: --decoder_depth 4, 384 wide / 6 heads for ViT-B;
+        # 1536 = 2 x 16 x 16 x 3 values per tubelet
+        decoder=dict(embed_dims=384, depth=4, num_heads=6, out_dims=1536)),
+    head=dict(
+        type='MaskedDistillHead', patch_size=16, tubelet_size=2,
+        # official: per-patch, per-channel normalised pixel targets
+        norm_pix='patch_channel',
+        # official: nn.MSELoss for all three terms, weights 1 (--align_loss l2)
+        pixel_loss=dict(type='TokenAlignLoss', criterion='l2'),
+        direct_loss=dict(type='TokenAlignLoss', criterion='l2'),
+        gen_loss=dict(type='TokenAlignLoss', criterion='l2')))
