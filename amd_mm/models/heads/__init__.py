@@ -1,3 +1,3 @@
-from .distill_head import MaskedDistillHead, patchify, pixel_targets
+from .distill_head import MaskedDistillHead, patchify, pixel_targets, unpatchify
 
-__all__ = ['MaskedDistillHead', 'patchify', 'pixel_targets']
+__all__ = ['MaskedDistillHead', 'patchify', 'pixel_targets', 'unpatchify']

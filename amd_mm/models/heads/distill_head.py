@@ -22,6 +22,19 @@ def patchify(inputs: torch.Tensor, patch_size: int, tubelet_size: int = 1) -> to
     return x.reshape(B, (T // t) * (H // p) * (W // p), t * p * p, C)
 
 
+def unpatchify(patches: torch.Tensor, grid, patch_size: int, tubelet_size: int = 1,
+               channels: int = 3) -> torch.Tensor:
+    """Inverse of :func:`patchify` (flattened values): (B, N, t*p*p*C) ->
+    (B, C, H, W) for a 2-D grid, (B, C, T, H, W) for a 3-D one."""
+    grid3 = tuple(grid) if len(grid) == 3 else (1, ) + tuple(grid)
+    B = patches.shape[0]
+    t, p = tubelet_size, patch_size
+    x = patches.reshape(B, *grid3, t, p, p, channels)
+    x = x.permute(0, 7, 1, 4, 2, 5, 3, 6)
+    x = x.reshape(B, channels, grid3[0] * t, grid3[1] * p, grid3[2] * p)
+    return x if len(grid) == 3 else x[:, :, 0]
+
+
 def pixel_targets(inputs, patch_size, tubelet_size=1, norm_pix='patch'):
     """Per-token pixel targets (B, N, t*p*p*C).
 
@@ -86,6 +99,30 @@ class MaskedDistillHead(BaseModule):
         self.pixel_loss = build(pixel_loss)
         self.direct_loss = build(direct_loss)
         self.gen_loss = build(gen_loss)
+
+    def predicted_pixels(self, pred: torch.Tensor, inputs: torch.Tensor,
+                         tokens: TokenSplit) -> torch.Tensor:
+        """The input with its student-masked patches replaced by the
+        prediction, mapped back from the normalised target space with each
+        patch's own statistics (as MAE's visualisation). Same shape as
+        ``inputs``."""
+        patches = patchify(inputs.float(), self.patch_size, self.tubelet_size)
+        B, N, K, C = patches.shape
+        if self.norm_pix == 'patch':
+            flat = patches.flatten(2)
+            mean = flat.mean(-1, keepdim=True).expand_as(flat)
+            std = (flat.var(-1, keepdim=True) + 1e-6).sqrt().expand_as(flat)
+        elif self.norm_pix == 'patch_channel':
+            mean = patches.mean(2, keepdim=True).expand(-1, -1, K, -1).flatten(2)
+            std = patches.var(2, keepdim=True).sqrt().expand(-1, -1, K, -1).flatten(2) + 1e-6
+        else:
+            mean, std = torch.zeros_like(patches.flatten(2)), torch.ones_like(patches.flatten(2))
+        index = tokens.student_masked.unsqueeze(-1).expand(-1, -1, K * C)
+        values = pred * torch.gather(std, 1, index) + torch.gather(mean, 1, index)
+        flat = patches.flatten(2).scatter(1, index, values.to(patches.dtype))
+        grid = ((inputs.shape[2] // self.tubelet_size, ) if inputs.ndim == 5 else ()) + (
+            inputs.shape[-2] // self.patch_size, inputs.shape[-1] // self.patch_size)
+        return unpatchify(flat, grid, self.patch_size, self.tubelet_size, C)
 
     def loss(self, preds: Dict[str, object], teacher_features: List[torch.Tensor],
              inputs: torch.Tensor, tokens: TokenSplit) -> Dict[str, torch.Tensor]:

@@ -1,0 +1,51 @@
+"""Mask / reconstruction pictures during any amd_mm training run."""
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from ...registry import HOOKS
+from ...visualization import mask_panels
+
+
+@HOOKS.register_module()
+class MaskReconstructionHook(Hook):
+    """Every ``interval`` iterations (and at the last one) draw, for the first
+    ``num_samples`` of the current batch, the student's and the teacher's
+    views and the student's pixel reconstruction, and hand the picture to the
+    runner's visualizer (``vis_data/vis_image`` in the work dir with
+    ``LocalVisBackend``; TensorBoard when ``vis_backends`` has
+    ``TensorboardVisBackend``).
+
+    Args:
+        interval (int): iterations between pictures.
+        num_samples (int): rows per picture.
+        scale (int): nearest-neighbour up-scaling of small images.
+    """
+    priority = 'LOW'
+
+    def __init__(self, interval: int = 500, num_samples: int = 8, scale: int = 4):
+        self.interval = interval
+        self.num_samples = num_samples
+        self.scale = scale
+
+    def picture(self, model, data_batch):
+        """The panel for a raw (not yet preprocessed) data batch."""
+        data = model.data_preprocessor(data_batch, False)
+        inputs = data['inputs'][:self.num_samples]
+        samples = data['data_samples'][:self.num_samples]
+        reconstruction, tokens = model.reconstruct(inputs, samples)
+        preprocessor = model.data_preprocessor
+        return mask_panels(inputs, reconstruction, tokens,
+                           preprocessor.mean.flatten().tolist(),
+                           preprocessor.std.flatten().tolist(),
+                           model.head.patch_size, self.scale)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        if not (self.every_n_train_iters(runner, self.interval)
+                or self.is_last_train_iter(runner)):
+            return
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        was_training = model.training
+        model.eval()
+        image = self.picture(model, data_batch)
+        model.train(was_training)
+        runner.visualizer.add_image('masks_reconstruction', image, step=runner.iter + 1)
