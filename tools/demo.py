@@ -61,12 +61,14 @@ def parse_args(argv=None):
     parser.add_argument('--methods', default='mae,amd',
                         help='comma-separated students: mae, amd, dmae, dbot')
     parser.add_argument('--teacher-iters', type=int, default=1500)
-    parser.add_argument('--iters', type=int, default=1500, help='pre-training iterations per student')
-    parser.add_argument('--ft-iters', type=int, default=400, help='fine-tuning iterations')
+    parser.add_argument('--iters', type=int, default=1200, help='pre-training iterations per student')
+    parser.add_argument('--ft-iters', type=int, default=300, help='fine-tuning iterations')
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--probe-train', type=int, default=60000,
+    parser.add_argument('--probe-train', type=int, default=10000,
                         help='training images for the linear probe')
+    parser.add_argument('--test-samples', type=int, default=10000,
+                        help='test images for both evaluations (all 10k by default)')
     parser.add_argument('--workers', type=int, default=2)
     args = parser.parse_args(argv)
     args.methods = [m.strip() for m in args.methods.split(',') if m.strip()]
@@ -85,7 +87,7 @@ def load_cfg(name, work_dir, args, iters, **options):
     warmup = max(1, iters // 20)
     cfg.merge_from_dict({
         'train_dataloader.dataset.data_root': args.data,
-        'train_dataloader.batch_size': args.batch_size if name != 'finetune' else 128,
+        'train_dataloader.batch_size': args.batch_size,
         'train_dataloader.num_workers': args.workers,
         'train_dataloader.persistent_workers': False,
         'randomness.seed': args.seed,
@@ -158,6 +160,7 @@ def build_backbone(name, ckpt):
 def finetune(name, kind, ckpt, args):
     work_dir = osp.join(args.work_dir, 'finetune', name)
     options = {'val_dataloader.dataset.data_root': args.data,
+               'val_dataloader.dataset.num_samples': args.test_samples,
                'val_dataloader.num_workers': args.workers,
                'val_dataloader.persistent_workers': False,
                'train_cfg.val_interval': args.ft_iters}
@@ -255,7 +258,8 @@ def write_results(rows, args, out, seconds):
     lines = [f'# amd_mm demo on Fashion-MNIST (seed {args.seed})', '',
              f'Teacher: {args.teacher_iters} MAE iterations; students: {args.iters} iterations '
              f'each, batch {args.batch_size}; fine-tune: {args.ft_iters} iterations; '
-             f'linear probe on {args.probe_train} training images; total {seconds:.0f} s.', '',
+             f'linear probe on {args.probe_train} training images; evaluation on '
+             f'{args.test_samples} test images; total {seconds:.0f} s.', '',
              '| model | params (M) | linear probe top-1 (%) | fine-tune top-1 (%) |',
              '|---|---|---|---|']
     for r in rows:
@@ -303,6 +307,7 @@ def main(argv=None):
     say(f'4/{total} evaluation: linear probe and fine-tune of every encoder')
     train_images, train_labels = load_split(args.data, 'train')
     test_images, test_labels = load_split(args.data, 'test')
+    test_images, test_labels = test_images[:args.test_samples], test_labels[:args.test_samples]
     train_images, train_labels = train_images[:args.probe_train], train_labels[:args.probe_train]
     candidates = [('random student', None, 'student')] + [
         (f'{m.upper()} student', students[m], 'student') for m in args.methods] + [
