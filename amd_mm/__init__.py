@@ -1,6 +1,7 @@
 """amd_mm: masked-distillation pre-training of small ViTs (AMD, DMAE, dBOT)
 as an OpenMMLab 2.x plugin. ``import amd_mm`` registers every module into
-mmpretrain's registries (and the downstream-facing ones into mmaction2's)."""
+mmpretrain's registries (and the downstream-facing ones into mmaction2's
+and mmdet's)."""
 from . import compat
 
 compat.apply_all()
@@ -8,5 +9,6 @@ compat.apply_all()
 from .version import __version__  # noqa: E402
 from . import registry  # noqa: E402,F401  (eager: real import errors surface)
 from . import datasets, engine, models  # noqa: E402,F401
+from . import converters, downstream  # noqa: E402,F401
 
 __all__ = ['__version__']

@@ -35,10 +35,11 @@ if ! $PY -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/n
   MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" $PIP install --no-build-isolation mmcv==2.1.0
 fi
 
-CURRENT="4 OpenMMLab libraries"; step 4 "mmengine, mmpretrain, mmaction2, mmdet, decord, av, test tools"
-if ! $PY -c "import mmengine, mmpretrain, mmaction, mmdet, decord, av, pytest, skvideo, matplotlib" 2>/dev/null; then
+CURRENT="4 OpenMMLab libraries"; step 4 "mmengine, mmpretrain, mmaction2, mmdet, mmseg, decord, av, test tools"
+if ! $PY -c "import mmengine, mmpretrain, mmaction, mmdet, mmseg, decord, av, pytest, skvideo, matplotlib" 2>/dev/null; then
+  # mmsegmentation (+ its ftfy, regex) only for the ADE20K transfer config
   $PIP install -q mmengine==0.10.7 mmpretrain==1.2.0 mmaction2==1.2.0 mmdet==3.3.0 decord==0.6.0 av \
-    pytest scikit-video matplotlib
+    mmsegmentation==1.2.2 ftfy regex pytest scikit-video matplotlib
 fi
 
 CURRENT="5 amd_mm (editable)"; step 5 "amd_mm itself (pip install -e .[tests])"

@@ -79,10 +79,13 @@ class MaskedViT(MaskedEncoderMixin, MAEViT):
 
     def init_weights(self):
         """MAE's initialisation, self-contained (no model-level init_cfg is
-        needed, so a teacher beside this backbone is never re-initialised)."""
-        super().init_weights()
+        needed, so a teacher beside this backbone is never re-initialised).
+        With ``init_cfg=Pretrained`` only the checkpoint is loaded: mmpretrain's
+        ``MAEViT.init_weights`` would re-draw the patch embedding and the CLS
+        token after loading it."""
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
-            return
+            return super(MAEViT, self).init_weights()
+        super().init_weights()
         for module in self.modules():
             if isinstance(module, nn.Linear):
                 nn.init.xavier_uniform_(module.weight)
