@@ -1,20 +1,13 @@
 """Reading any checkpoint amd_mm converts, and writing the result."""
-import argparse
-import contextlib
 import os
 import os.path as osp
 
 import torch
-from mmengine.runner.checkpoint import CheckpointLoader
+
+from ..models.teachers.checkpoint_filters import load_checkpoint_file
 
 
-def load_checkpoint(path: str) -> dict:
-    """A checkpoint on CPU: MMEngine's, or an official release, which also
-    pickles its argparse ``args`` (refused by torch's weights-only loader)."""
-    allow = (torch.serialization.safe_globals([argparse.Namespace])
-             if hasattr(torch.serialization, 'safe_globals') else contextlib.nullcontext())
-    with allow:
-        return CheckpointLoader.load_checkpoint(path, map_location='cpu')
+load_checkpoint = load_checkpoint_file  # one safe loader for teachers and converters
 
 
 def save_checkpoint(checkpoint: dict, path: str) -> str:

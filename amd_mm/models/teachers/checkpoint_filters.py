@@ -130,6 +130,15 @@ def load_strict(model: torch.nn.Module, state_dict, source: str):
     model.load_state_dict(state_dict, strict=True)
 
 
+def load_checkpoint_file(path: str) -> dict:
+    """A checkpoint on CPU: MMEngine's, or an official release, which also
+    pickles its argparse ``args`` (refused by torch's weights-only loader)."""
+    allow = (torch.serialization.safe_globals([argparse.Namespace])
+             if hasattr(torch.serialization, 'safe_globals') else contextlib.nullcontext())
+    with allow:
+        return CheckpointLoader.load_checkpoint(path, map_location='cpu')
+
+
 def load_vit_checkpoint(model, path: str, converter=None):
     """Load an OpenMMLab-format or official-release checkpoint into an
     amd_mm ViT, strictly. ``converter`` maps the foreign key layout; by
@@ -137,12 +146,7 @@ def load_vit_checkpoint(model, path: str, converter=None):
     when it has none)."""
     if converter is None:
         converter = getattr(type(model), 'checkpoint_converter', timm_vit_to_mmpretrain)
-    # official MAE/VideoMAE files also pickle their argparse ``args``, which
-    # torch's default weights-only loader refuses
-    allow = (torch.serialization.safe_globals([argparse.Namespace])
-             if hasattr(torch.serialization, 'safe_globals') else contextlib.nullcontext())
-    with allow:
-        checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    checkpoint = load_checkpoint_file(path)
     state_dict = converter(strip_prefix(unwrap_state_dict(checkpoint)))
     state_dict = match_final_norm(state_dict, model.state_dict().keys())
     state_dict = add_fixed_positions(state_dict, model)
