@@ -1,6 +1,5 @@
 import copy
 import importlib.util
-import os
 import os.path as osp
 import sys
 
@@ -80,7 +79,6 @@ def tiny_teacher_ckpt(tmp_path_factory):
 
 def real_images(n, size, channels=3):
     """``n`` real Fashion-MNIST test images as uint8 (n, C, size, size)."""
-    import numpy as np
     import torch.nn.functional as F
     from amd_mm.datasets import read_idx
     root = load_tool('tools/data/fetch_data.py').fetch_fashion_mnist(osp.join(ROOT, 'data'))

@@ -1,5 +1,4 @@
 """DMAE and dBOT from the same modules as AMD."""
-import glob
 import math
 import os
 import os.path as osp

@@ -3,7 +3,6 @@ import subprocess
 import sys
 import textwrap
 
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import amd_mm  # noqa: F401

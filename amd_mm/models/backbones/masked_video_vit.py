@@ -3,12 +3,12 @@
 from typing import Sequence
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.models.backbones.vit_mae import Attention, VisionTransformer
 
 from ...registry import MMACTION_MODELS, register_model
 from ..teachers.checkpoint_filters import videomae_to_mmaction
+from ..utils.init import mae_init_
 from .masked_encoder import MaskedEncoderMixin
 
 
@@ -116,14 +116,7 @@ class MaskedVideoViT(MaskedEncoderMixin, VisionTransformer):
         super().init_weights()
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
             return
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                nn.init.xavier_uniform_(module.weight)
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.LayerNorm):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
+        mae_init_(self)
 
     def forward(self, inputs: torch.Tensor, visible: torch.Tensor = None):
         """Without ``visible``: MMAction2's ``VisionTransformer`` forward

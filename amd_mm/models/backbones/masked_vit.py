@@ -2,10 +2,10 @@
 from typing import Sequence
 
 import torch
-import torch.nn as nn
 from mmpretrain.models.selfsup.mae import MAEViT
 
 from ...registry import MODELS
+from ..utils.init import mae_init_
 from .masked_encoder import MaskedEncoderMixin
 
 
@@ -86,14 +86,7 @@ class MaskedViT(MaskedEncoderMixin, MAEViT):
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
             return super(MAEViT, self).init_weights()
         super().init_weights()
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                nn.init.xavier_uniform_(module.weight)
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.LayerNorm):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
+        mae_init_(self)
 
     def forward(self, inputs: torch.Tensor, visible: torch.Tensor = None):
         """Without ``visible``: the plain mmpretrain ViT forward (every token,

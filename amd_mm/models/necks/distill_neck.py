@@ -10,6 +10,7 @@ from mmengine.model import BaseModule, ModuleList
 from ...registry import MODELS
 from ..backbones.masked_encoder import EncoderOutput
 from ..utils import TokenSplit
+from ..utils.init import mae_init_
 
 
 def build_projection(kind: str, in_dims: int, out_dims: int) -> nn.Module:
@@ -112,12 +113,7 @@ class DistillNeck(BaseModule):
 
     def init_weights(self):
         super().init_weights()
-        for projection in self.projections:
-            for module in projection.modules():
-                if isinstance(module, nn.Linear):
-                    nn.init.xavier_uniform_(module.weight)
-                    if module.bias is not None:
-                        nn.init.zeros_(module.bias)
+        mae_init_(self.projections)
 
     def forward(self, student: EncoderOutput,
                 tokens: TokenSplit) -> Dict[str, object]:

@@ -11,6 +11,7 @@ from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLay
 
 from ...registry import MODELS
 from ..utils import gather_tokens, sincos_table
+from ..utils.init import mae_init_
 
 
 @MODELS.register_module()
@@ -93,14 +94,7 @@ class MaskedTokenDecoder(BaseModule):
     def init_weights(self):
         super().init_weights()
         trunc_normal_(self.mask_token, std=0.02)
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                nn.init.xavier_uniform_(module.weight)
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
-            elif isinstance(module, nn.LayerNorm):
-                nn.init.ones_(module.weight)
-                nn.init.zeros_(module.bias)
+        mae_init_(self)
 
     def forward(self, tokens: torch.Tensor, visible: torch.Tensor,
                 queries: torch.Tensor) -> torch.Tensor:
