@@ -14,6 +14,7 @@ Through the stock Runner and the same configs as paper-scale runs:
 
     python tools/demo.py                    # defaults: about 15 min on 2 cores
     python tools/demo.py --iters 6000 --seed 1 --methods mae,amd,dmae,dbot
+    python tools/demo.py --methods amd --cfg-options model.head.gen_loss.target_norm=layer_norm
 """
 import argparse
 import copy
@@ -32,7 +33,7 @@ import amd_mm  # noqa: E402,F401
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from mmengine.config import Config  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
@@ -70,6 +71,8 @@ def parse_args(argv=None):
     parser.add_argument('--test-samples', type=int, default=10000,
                         help='test images for both evaluations (all 10k by default)')
     parser.add_argument('--workers', type=int, default=2)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='overrides for every student pre-training config, key=value')
     args = parser.parse_args(argv)
     args.methods = [m.strip() for m in args.methods.split(',') if m.strip()]
     unknown = set(args.methods) - {'mae', 'amd', 'dmae', 'dbot'}
@@ -108,6 +111,8 @@ def pretrain(name, args, teacher_ckpt=None):
     options = {}
     if name in NEEDS_TEACHER:
         options['model.teacher.checkpoint'] = teacher_ckpt
+    if name != 'teacher':
+        options.update(args.cfg_options)
     cfg = load_cfg(name, work_dir, args, args.iters if name != 'teacher' else args.teacher_iters,
                    **options)
     if name == 'dbot':  # two stages within the same budget
