@@ -61,9 +61,9 @@ def parse_args(argv=None):
                         help='folder with Fashion-MNIST-style idx files')
     parser.add_argument('--methods', default='mae,amd',
                         help='comma-separated students: mae, amd, dmae, dbot')
-    parser.add_argument('--teacher-iters', type=int, default=1500)
-    parser.add_argument('--iters', type=int, default=1200, help='pre-training iterations per student')
-    parser.add_argument('--ft-iters', type=int, default=300, help='fine-tuning iterations')
+    parser.add_argument('--teacher-iters', type=int, default=1000)
+    parser.add_argument('--iters', type=int, default=1000, help='pre-training iterations per student')
+    parser.add_argument('--ft-iters', type=int, default=200, help='fine-tuning iterations')
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--probe-train', type=int, default=10000,
