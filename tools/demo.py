@@ -85,25 +85,44 @@ def say(message):
     print(f'[demo {time.strftime("%H:%M:%S")}] {message}', flush=True)
 
 
-def load_cfg(name, work_dir, args, iters, **options):
-    cfg = Config.fromfile(osp.join(ROOT, CONFIGS[name]))
+def run_options(args, iters, dbot_stage=False):
+    """Overrides every demo pre-training/fine-tuning run shares: seed, loader
+    workers, an ``iters``-long warm-up + cosine schedule, one checkpoint."""
     warmup = max(1, iters // 20)
-    cfg.merge_from_dict({
-        'train_dataloader.dataset.data_root': args.data,
+    return {
         'train_dataloader.batch_size': args.batch_size,
         'train_dataloader.num_workers': args.workers,
         'train_dataloader.persistent_workers': False,
         'randomness.seed': args.seed,
         'train_cfg.max_iters': iters,
         'param_scheduler.0.end': warmup, 'param_scheduler.1.begin': warmup,
-        'param_scheduler.1.end': iters if name != 'dbot' else iters // 2,
+        'param_scheduler.1.end': iters // 2 if dbot_stage else iters,
         'default_hooks.checkpoint.interval': iters,
-        'default_hooks.logger.interval': max(1, iters // 10),
-        **options})
+        'default_hooks.logger.interval': max(1, iters // 10)}
+
+
+def finish_cfg(cfg, work_dir):
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
     cfg.model.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
     return cfg
+
+
+def train_with_history(cfg):
+    """Train with the stock Runner; the final checkpoint and the loss curves."""
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    history = {key[len('train/'):]: list(map(float, buffer.data[0]))
+               for key, buffer in runner.message_hub.log_scalars.items()
+               if key.startswith('train/loss')}
+    return osp.join(cfg.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth'), history, runner.model
+
+
+def load_cfg(name, work_dir, args, iters, **options):
+    cfg = Config.fromfile(osp.join(ROOT, CONFIGS[name]))
+    cfg.merge_from_dict({'train_dataloader.dataset.data_root': args.data,
+                         **run_options(args, iters, dbot_stage=name == 'dbot'), **options})
+    return finish_cfg(cfg, work_dir)
 
 
 def pretrain(name, args, teacher_ckpt=None):
@@ -120,12 +139,7 @@ def pretrain(name, args, teacher_ckpt=None):
     if name != 'teacher':
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
             dict(type='MaskReconstructionHook', interval=max(1, args.iters // 4), num_samples=6)]
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    history = {key[len('train/'):]: list(map(float, buffer.data[0]))
-               for key, buffer in runner.message_hub.log_scalars.items()
-               if key.startswith('train/loss')}
-    return osp.join(work_dir, f'iter_{cfg.train_cfg.max_iters}.pth'), history, runner.model
+    return train_with_history(cfg)
 
 
 def backbone_checkpoint(ckpt, out, model_keys=None):
@@ -255,25 +269,33 @@ def plot_accuracy(rows, path):
     plt.close(fig)
 
 
-def write_results(rows, args, out, seconds):
+def write_table(rows, out, preamble, columns):
+    """``results.csv`` (every field) and ``results.md`` (``preamble`` lines,
+    then a table of model, params and the ``columns`` as percentages)."""
     with open(osp.join(out, 'results.csv'), 'w', newline='') as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    lines = [f'# amd_mm demo on Fashion-MNIST (seed {args.seed})', '',
-             f'Teacher: {args.teacher_iters} MAE iterations; students: {args.iters} iterations '
-             f'each, batch {args.batch_size}; fine-tune: {args.ft_iters} iterations; '
-             f'linear probe on {args.probe_train} training images; evaluation on '
-             f'{args.test_samples} test images; total {seconds:.0f} s.', '',
-             '| model | params (M) | linear probe top-1 (%) | fine-tune top-1 (%) |',
-             '|---|---|---|---|']
+    lines = list(preamble) + [
+        '| model | params (M) | ' + ' | '.join(title for title, _ in columns) + ' |',
+        '|---|---|' + '---|' * len(columns)]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['params_m']:.2f} | {100 * r['linear_probe']:.2f} | "
-                     f"{100 * r['finetune']:.2f} |")
+        lines.append(f"| {r['model']} | {r['params_m']:.2f} | "
+                     + ' | '.join(f'{100 * r[key]:.2f}' for _, key in columns) + ' |')
     text = '\n'.join(lines) + '\n'
     with open(osp.join(out, 'results.md'), 'w') as f:
         f.write(text)
     return text
+
+
+def write_results(rows, args, out, seconds):
+    preamble = [f'# amd_mm demo on Fashion-MNIST (seed {args.seed})', '',
+                f'Teacher: {args.teacher_iters} MAE iterations; students: {args.iters} iterations '
+                f'each, batch {args.batch_size}; fine-tune: {args.ft_iters} iterations; '
+                f'linear probe on {args.probe_train} training images; evaluation on '
+                f'{args.test_samples} test images; total {seconds:.0f} s.', '']
+    return write_table(rows, out, preamble, [('linear probe top-1 (%)', 'linear_probe'),
+                                            ('fine-tune top-1 (%)', 'finetune')])
 
 
 def main(argv=None):

@@ -28,7 +28,6 @@ linear probe compare early and late features, i.e. read the direction.
     python tools/demo_video.py --iters 600 --teacher-iters 800 --seed 1
 """
 import argparse
-import csv
 import json
 import os
 import os.path as osp
@@ -45,11 +44,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 from amd_mm.evaluation import linear_probe  # noqa: E402
 from amd_mm.models.teachers import load_vit_checkpoint  # noqa: E402
-from demo import plot_losses  # noqa: E402
+from demo import finish_cfg, plot_losses, run_options, train_with_history, write_table  # noqa: E402,E501
 
 CONFIGS = dict(
     teacher='configs/mae/videomae_vit-micro-p16_videos.py',
@@ -170,39 +168,21 @@ def arrow_of_time_clips(parts, split, args):
 # ------------------------------------------------------------- training
 def load_cfg(name, work_dir, args, iters, **options):
     cfg = Config.fromfile(osp.join(ROOT, CONFIGS[name]))
-    warmup = max(1, iters // 20)
     clips = osp.join(args.work_dir, 'clips')
     cfg.merge_from_dict({
         'train_dataloader.dataset.ann_file': osp.join(clips, 'train_list.txt'),
         'train_dataloader.dataset.data_prefix.video': clips,
-        'train_dataloader.batch_size': args.batch_size,
-        'train_dataloader.num_workers': args.workers,
-        'train_dataloader.persistent_workers': False,
-        'randomness.seed': args.seed,
-        'train_cfg.max_iters': iters,
-        'param_scheduler.0.end': warmup, 'param_scheduler.1.begin': warmup,
-        'param_scheduler.1.end': iters,
-        'default_hooks.checkpoint.interval': iters,
-        'default_hooks.logger.interval': max(1, iters // 10),
-        **options})
-    cfg.work_dir = work_dir
-    cfg.launcher = 'none'
-    cfg.model.setdefault('data_preprocessor', cfg.get('data_preprocessor'))
-    return cfg
+        **run_options(args, iters), **options})
+    return finish_cfg(cfg, work_dir)
 
 
 def pretrain(name, args, iters, teacher_ckpt=None):
     options = {'model.teacher.checkpoint': teacher_ckpt} if name == 'amd' else {}
-    cfg = load_cfg(name, osp.join(args.work_dir, name), args, iters, **options)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    history = {key[len('train/'):]: list(map(float, buffer.data[0]))
-               for key, buffer in runner.message_hub.log_scalars.items()
-               if key.startswith('train/loss')}
-    return osp.join(cfg.work_dir, f'iter_{iters}.pth'), history
+    ckpt, history, _ = train_with_history(
+        load_cfg(name, osp.join(args.work_dir, name), args, iters, **options))
+    return ckpt, history
 
 
-# ----------------------------------------------------------- evaluation
 def build_backbone(kind, ckpt):
     """The pre-trained (or random) encoder as a MaskedVideoViT, loaded
     strictly (the teacher as FrozenTeacher would load it)."""
@@ -236,25 +216,14 @@ def time_features(backbone, clips, mean, std, batch_size=32):
 
 
 def write_results(rows, args, out, seconds, sizes):
-    with open(osp.join(out, 'results.csv'), 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    lines = [f'# amd_mm video demo: arrow of time on the real clips (seed {args.seed})', '',
-             f'Teacher: {args.teacher_iters} VideoMAE iterations; students: {args.iters} '
-             f'iterations each, batch {args.batch_size} clips of {CLIP_LEN} frames '
-             f'(stride {STRIDE}) at {IMG}x{IMG}, first 75% of each video. Linear probe '
-             f'(forward vs reversed) on {sizes[0]} train-part clips, tested on {sizes[1]} '
-             f'clips of the unseen last 25%; total {seconds:.0f} s.', '',
-             '| model | params (M) | probe train acc (%) | arrow-of-time test acc (%) |',
-             '|---|---|---|---|']
-    for r in rows:
-        lines.append(f"| {r['model']} | {r['params_m']:.2f} | {100 * r['train_acc']:.2f} | "
-                     f"{100 * r['arrow_of_time']:.2f} |")
-    text = '\n'.join(lines) + '\n'
-    with open(osp.join(out, 'results.md'), 'w') as f:
-        f.write(text)
-    return text
+    preamble = [f'# amd_mm video demo: arrow of time on the real clips (seed {args.seed})', '',
+                f'Teacher: {args.teacher_iters} VideoMAE iterations; students: {args.iters} '
+                f'iterations each, batch {args.batch_size} clips of {CLIP_LEN} frames '
+                f'(stride {STRIDE}) at {IMG}x{IMG}, first 75% of each video. Linear probe '
+                f'(forward vs reversed) on {sizes[0]} train-part clips, tested on {sizes[1]} '
+                f'clips of the unseen last 25%; total {seconds:.0f} s.', '']
+    return write_table(rows, out, preamble, [('probe train acc (%)', 'train_acc'),
+                                            ('arrow-of-time test acc (%)', 'arrow_of_time')])
 
 
 def main(argv=None):
