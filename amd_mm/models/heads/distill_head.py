@@ -7,7 +7,7 @@ import torch
 from mmengine.model import BaseModule
 
 from ...registry import MODELS
-from ..utils import TokenSplit, gather_tokens
+from ..utils import TokenSplit
 
 
 def patchify(inputs: torch.Tensor, patch_size: int, tubelet_size: int = 1) -> torch.Tensor:
@@ -35,25 +35,36 @@ def unpatchify(patches: torch.Tensor, grid, patch_size: int, tubelet_size: int =
     return x if len(grid) == 3 else x[:, :, 0]
 
 
-def pixel_targets(inputs, patch_size, tubelet_size=1, norm_pix='patch'):
-    """Per-token pixel targets (B, N, t*p*p*C).
-
-    ``norm_pix``: None; 'patch' standardises each patch over all its values
-    (image MAE); 'patch_channel' standardises each channel of a patch on its
-    own, dividing by std + 1e-6 (VideoMAE/AMD)."""
-    patches = patchify(inputs.float(), patch_size, tubelet_size)
+def patch_statistics(patches: torch.Tensor, norm_pix):
+    """(mean, std) of (B, n, K, C) patches, broadcastable to them: 'patch'
+    standardises each patch over all its values (image MAE, eps 1e-6 inside
+    the root); 'patch_channel' each channel of a patch on its own, dividing by
+    std + 1e-6 (VideoMAE/AMD); None leaves pixels as they are."""
     if norm_pix == 'patch':
-        flat = patches.flatten(2)
-        mean, var = flat.mean(-1, keepdim=True), flat.var(-1, keepdim=True)
-        return (flat - mean) / (var + 1e-6).sqrt()
+        return (patches.mean((2, 3), keepdim=True),
+                (patches.flatten(2).var(-1)[..., None, None] + 1e-6).sqrt())
     if norm_pix == 'patch_channel':
-        mean = patches.mean(2, keepdim=True)
-        std = patches.var(2, keepdim=True).sqrt()
-        return ((patches - mean) / (std + 1e-6)).flatten(2)
+        return patches.mean(2, keepdim=True), patches.var(2, keepdim=True).sqrt() + 1e-6
     if norm_pix is None:
-        return patches.flatten(2)
+        return patches.new_zeros(()), patches.new_ones(())
     raise ValueError("head.norm_pix must be None, 'patch' or 'patch_channel', "
                      f'got {norm_pix!r}')
+
+
+def gather_patches(patches: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """(B, N, K, C) -> (B, n, K, C) at the token ``index`` (B, n)."""
+    return torch.gather(patches, 1, index[..., None, None].expand(-1, -1, *patches.shape[2:]))
+
+
+def pixel_targets(inputs, patch_size, tubelet_size=1, norm_pix='patch', index=None):
+    """Per-token pixel targets (B, N, t*p*p*C), or only at the tokens
+    ``index`` (B, n) — normalised after selection, so no work is spent on
+    patches that are not predicted. See :func:`patch_statistics`."""
+    patches = patchify(inputs.float(), patch_size, tubelet_size)
+    if index is not None:
+        patches = gather_patches(patches, index)
+    mean, std = patch_statistics(patches, norm_pix)
+    return ((patches - mean) / std).flatten(2)
 
 
 @MODELS.register_module()
@@ -108,18 +119,11 @@ class MaskedDistillHead(BaseModule):
         ``inputs``."""
         patches = patchify(inputs.float(), self.patch_size, self.tubelet_size)
         B, N, K, C = patches.shape
-        if self.norm_pix == 'patch':
-            flat = patches.flatten(2)
-            mean = flat.mean(-1, keepdim=True).expand_as(flat)
-            std = (flat.var(-1, keepdim=True) + 1e-6).sqrt().expand_as(flat)
-        elif self.norm_pix == 'patch_channel':
-            mean = patches.mean(2, keepdim=True).expand(-1, -1, K, -1).flatten(2)
-            std = patches.var(2, keepdim=True).sqrt().expand(-1, -1, K, -1).flatten(2) + 1e-6
-        else:
-            mean, std = torch.zeros_like(patches.flatten(2)), torch.ones_like(patches.flatten(2))
-        index = tokens.student_masked.unsqueeze(-1).expand(-1, -1, K * C)
-        values = pred * torch.gather(std, 1, index) + torch.gather(mean, 1, index)
-        flat = patches.flatten(2).scatter(1, index, values.to(patches.dtype))
+        index = tokens.student_masked
+        mean, std = patch_statistics(gather_patches(patches, index), self.norm_pix)
+        values = pred.reshape(B, -1, K, C) * std + mean
+        flat = patches.scatter(1, index[..., None, None].expand(-1, -1, K, C),
+                               values.to(patches.dtype)).flatten(2)
         grid = ((inputs.shape[2] // self.tubelet_size, ) if inputs.ndim == 5 else ()) + (
             inputs.shape[-2] // self.patch_size, inputs.shape[-1] // self.patch_size)
         return unpatchify(flat, grid, self.patch_size, self.tubelet_size, C)
@@ -128,9 +132,8 @@ class MaskedDistillHead(BaseModule):
              inputs: torch.Tensor, tokens: TokenSplit) -> Dict[str, torch.Tensor]:
         losses = {}
         if preds['pixel'] is not None and self.pixel_loss is not None:
-            target = gather_tokens(
-                pixel_targets(inputs, self.patch_size, self.tubelet_size, self.norm_pix),
-                tokens.student_masked)
+            target = pixel_targets(inputs, self.patch_size, self.tubelet_size,
+                                   self.norm_pix, index=tokens.student_masked)
             losses['loss_pixel'] = self.pixel_loss(preds['pixel'], target)
 
         n_vis, n_diff = tokens.num_visible, tokens.num_diff
