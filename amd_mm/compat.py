@@ -148,8 +148,38 @@ def mmengine_cpu_distributed():
     return True
 
 
+def multimodal_transformers5():
+    """mmpretrain 1.2.0 and mmaction2 1.2.0 enable their multimodal models
+    (BLIP, CLIP, VindLU, ...) whenever ``transformers>=4.28`` is installed, but
+    those are written against transformers 4: with transformers 5,
+    ``import mmpretrain.models`` raises ``TypeError: NoneType takes no
+    arguments`` and ``import mmaction.models`` an ImportError on
+    ``apply_chunking_to_forward``. amd_mm uses none of them, so with
+    transformers >= 5 both register their placeholders instead."""
+    from importlib import metadata
+    try:
+        major = int(metadata.version('transformers').split('.')[0])
+    except (metadata.PackageNotFoundError, ValueError):
+        return False
+    if major < 5:
+        return False
+    changed = False
+    for package in ('mmpretrain', 'mmaction'):
+        if (f'{package}.models.multimodal' in sys.modules
+                or importlib.util.find_spec(package) is None):
+            continue
+        dependency = importlib.import_module(f'{package}.utils.dependency')
+        if dependency.WITH_MULTIMODAL:
+            dependency.WITH_MULTIMODAL = False
+            changed = True
+    if changed:
+        APPLIED.append('multimodal_transformers5')
+    return changed
+
+
 def apply_all():
     torchvision_ops_schema()
     mmaction_drn_placeholder()
     mmengine_safe_globals()
     mmengine_cpu_distributed()
+    multimodal_transformers5()

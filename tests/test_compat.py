@@ -77,6 +77,7 @@ def test_fixes_are_idempotent():
     assert compat.mmaction_drn_placeholder() is False
     assert compat.mmengine_safe_globals() is False
     assert compat.mmengine_cpu_distributed() is False
+    assert compat.multimodal_transformers5() is False
 
 
 def test_mmengine_distributed_on_cpu():
@@ -96,3 +97,39 @@ def test_mmengine_distributed_on_cpu():
     fixed = run_python(code.format(pre='import amd_mm\n'))
     assert fixed.returncode == 0, fixed.stderr
     assert fixed.stdout.strip() == '1 None'
+
+
+# An interpreter that looks like one with transformers installed: mmpretrain's
+# multimodal switch on, and ``transformers`` reporting VERSION.
+FAKE_TRANSFORMERS = '''
+from importlib import metadata
+real_version = metadata.version
+metadata.version = lambda name: VERSION if name == 'transformers' else real_version(name)
+from mmpretrain.utils import dependency
+from mmaction.utils import dependency as mmaction_dependency
+dependency.WITH_MULTIMODAL = mmaction_dependency.WITH_MULTIMODAL = True
+'''
+
+
+def test_models_beside_transformers5():
+    fixed = run_python(
+        FAKE_TRANSFORMERS.replace('VERSION', "'5.17.0'")
+        + 'import amd_mm, mmpretrain.models, mmaction.models\n'
+        'from mmpretrain.registry import MODELS\n'
+        'print(dependency.WITH_MULTIMODAL, mmaction_dependency.WITH_MULTIMODAL,'
+        ' amd_mm.compat.APPLIED[-1])\n'
+        'try:\n    MODELS.build(dict(type="BlipCaption"))\n'
+        'except Exception as e:\n    print("placeholder", type(e).__name__)')
+    assert fixed.returncode == 0, fixed.stderr
+    assert fixed.stdout.split('\n')[:2] == [
+        'False False multimodal_transformers5', 'placeholder ImportError']
+    # transformers 4: mmpretrain's own choice is left alone
+    # (compat.py loaded alone: mmpretrain.models would import transformers)
+    kept = run_python(
+        FAKE_TRANSFORMERS.replace('VERSION', "'4.40.0'")
+        + 'import importlib.util\n'
+        f'spec = importlib.util.spec_from_file_location("c", {compat.__file__!r})\n'
+        'c = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(c)\n'
+        'print(c.multimodal_transformers5(), dependency.WITH_MULTIMODAL)')
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.strip() == 'False True'
