@@ -7,6 +7,9 @@ max_epochs = 800
 warmup_epochs = 40
 optim_wrapper = dict(
     type='OptimWrapper',
+    # one optimizer group per distinct setting, not per parameter (same
+    # values, far fewer kernel launches: docs/benchmarks.md)
+    constructor='MergedGroupsOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=1.5e-4 * 4096 / 256, betas=(0.9, 0.95),
                    weight_decay=0.05),
     # a non-empty paramwise_cfg also makes MMEngine skip frozen (teacher) params

@@ -6,6 +6,9 @@ warmup_iters = 100
 lr = 1.5e-3
 optim_wrapper = dict(
     type='OptimWrapper',
+    # one optimizer group per distinct setting, not per parameter (same
+    # values, far fewer kernel launches: docs/benchmarks.md)
+    constructor='MergedGroupsOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.95), weight_decay=0.05),
     # a non-empty paramwise_cfg also makes MMEngine skip frozen (teacher) params
     paramwise_cfg=dict(

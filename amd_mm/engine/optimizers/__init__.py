@@ -1,0 +1,3 @@
+from .merged_groups import MergedGroupsOptimWrapperConstructor
+
+__all__ = ['MergedGroupsOptimWrapperConstructor']
