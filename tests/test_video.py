@@ -199,28 +199,67 @@ def test_wrong_videomae_checkpoint_lists_the_keys(tmp_path, damage, expected):
 
 # ------------------------------------------------------------ data
 def test_full_size_batch_has_tube_masks(video_root):
-    """vit-b_ssv2's pipeline on real clips: (B, 1, 3, 16, 224, 224) inputs and
-    20 student-visible / 29 diff tokens in every one of the 8 slots."""
+    """vit-b_ssv2's pipeline on real clips: (B, 4, 3, 16, 224, 224) inputs (4
+    repeated views per video) and 20 student-visible / 29 diff tokens in
+    every one of the 8 slots of every view, each view with its own mask."""
     init_default_scope('mmpretrain')
     cfg = Config.fromfile(config_path(VIT_B_SSV2))
     dataset = DATASETS.build(dict(
         cfg.train_dataloader.dataset, ann_file=osp.join(video_root, 'train_list.txt'),
         data_prefix=dict(video=video_root)))
-    assert len(dataset) == 3 * 4  # repeated augmentation: 4 copies per video
-    samples = [dataset[i] for i in (0, 1)]  # two copies of bikes.mp4
+    assert len(dataset) == 3  # one entry per video; the views are in the sample
+    samples = [dataset[i] for i in (0, 1)]
     preprocessor = MODELS.build(cfg.model.data_preprocessor)
     batch = preprocessor(default_collate(samples), True)  # as the config's loader
-    assert batch['inputs'].shape == (2, 1, 3, 16, 224, 224)
-    split = TokenSplit.from_data_samples(batch['data_samples'])
+    assert batch['inputs'].shape == (2, 4, 3, 16, 224, 224)
+    split = TokenSplit.from_data_samples(batch['data_samples'], num_views=4)
     assert (split.num_visible, split.num_diff, split.num_tokens) == (160, 232, 1568)
+    assert split.student_visible.shape[0] == 8  # sample-major, like the inputs
     for sample in batch['data_samples']:
-        student = torch.as_tensor(sample.mask).view(8, 196)
-        diff = torch.as_tensor(sample.diff_mask).view(8, 196)
-        assert ((~student).sum(1) == 20).all() and (diff.sum(1) == 29).all()
-        assert (student == student[0]).all() and (diff == diff[0]).all()  # tubes
-    # each copy has its own mask
-    assert not torch.equal(torch.as_tensor(samples[0]['data_samples'].mask),
-                           torch.as_tensor(samples[1]['data_samples'].mask))
+        student = torch.as_tensor(sample.mask).view(4, 8, 196)
+        diff = torch.as_tensor(sample.diff_mask).view(4, 8, 196)
+        assert ((~student).sum(-1) == 20).all() and (diff.sum(-1) == 29).all()
+        assert (student == student[:, :1]).all() and (diff == diff[:, :1]).all()  # tubes
+        # each view has its own mask
+        assert len({tuple(view[0].tolist()) for view in student}) == 4
+    assert split.student_visible[0].tolist() == \
+        torch.nonzero(~torch.as_tensor(batch['data_samples'][0].mask[0])).flatten().tolist()
+
+
+def test_repeated_views_decode_once(video_root, monkeypatch):
+    """RepeatedViews: one decode per video for all its views, which differ
+    only by their own crop and masks (official --num_sample)."""
+    from mmaction.datasets.transforms import DecordDecode
+    calls = []
+    decode = DecordDecode.transform
+    monkeypatch.setattr(DecordDecode, 'transform',
+                        lambda self, results: calls.append(1) or decode(self, results))
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(config_path(TINY))
+    dataset = DATASETS.build(dict(
+        cfg.train_dataloader.dataset, ann_file=osp.join(video_root, 'train_list.txt'),
+        data_prefix=dict(video=video_root)))
+    sample = dataset[0]
+    assert len(calls) == 1
+    assert sample['inputs'].shape == (4, 3, 8, 112, 112)
+    masks = torch.as_tensor(sample['data_samples'].mask)
+    assert masks.shape == (4, 4 * 49) and len({tuple(m.tolist()) for m in masks}) == 4
+
+
+def test_repeated_views_bad_config():
+    from amd_mm.datasets.transforms import RepeatedViews
+    for bad in (0, 2.0, True):
+        with pytest.raises(ValueError, match=f'RepeatedViews.num_views.*{bad!r}'):
+            RepeatedViews([dict(type='mmaction.FormatShape', input_format='NCTHW')], bad)
+    with pytest.raises(ValueError, match='transforms is empty'):
+        RepeatedViews([], 4)
+    views = RepeatedViews([dict(type='AsymmetricMasking', input_size=(2, 2, 2),
+                                student_mask_ratio=0.5, teacher_mask_ratio=0.25)], 2)
+    with pytest.raises(TypeError, match='FormatShape'):
+        views(dict(imgs=[np.zeros((8, 8, 3), np.uint8)]))
+    from amd_mm.datasets import SkippingVideoDataset
+    with pytest.raises(TypeError, match='RepeatedViews'):
+        SkippingVideoDataset(ann_file='x.txt', num_repeats=4, pipeline=[])
 
 
 def write_bad_videos(folder):
@@ -256,7 +295,6 @@ def test_bad_videos_are_skipped_and_logged(tmp_path, video_root, video_teacher_c
     cfg = tiny_cfg(tmp_path / 'work', video_root, video_teacher_ckpt, **{
         'train_dataloader.dataset.ann_file': str(folder / 'list.txt'),
         'train_dataloader.dataset.data_prefix.video': str(folder),
-        'train_dataloader.dataset.num_repeats': 1,
         'train_dataloader.batch_size': 5,  # one pass over all 5 entries
         'train_cfg.max_iters': 2, 'param_scheduler.0.end': 1,
         'param_scheduler.1.begin': 1, 'param_scheduler.1.end': 2,
@@ -345,7 +383,7 @@ def test_vit_b_ssv2_full_size_one_iteration(tmp_path, video_root):
     cfg = make_cfg(VIT_B_SSV2, tmp_path / 'work', **{
         'train_dataloader.dataset.ann_file': str(ann),
         'train_dataloader.dataset.data_prefix.video': video_root,
-        'train_dataloader.dataset.num_repeats': 1,
+        'train_dataloader.dataset.pipeline.4.num_views': 1,  # one clip on CPU
         'train_dataloader.batch_size': 1, 'train_dataloader.pin_memory': False,
         'model.teacher.checkpoint': None,
         'optim_wrapper.type': 'OptimWrapper',  # AMP needs a GPU
@@ -376,3 +414,24 @@ def test_registered_for_mmaction_and_checkpointing_keeps_gradients():
         (out.latent.sum() + out.features[0].pow(2).sum()).backward()
         grads.append(vit.blocks[0].attn.qkv.weight.grad)
     torch.testing.assert_close(grads[0], grads[1])
+
+
+def test_reconstruction_picture_of_repeated_views(video_root):
+    """MaskReconstructionHook on a (B, views, C, T, H, W) batch: one row per
+    view, each with its own mask."""
+    from amd_mm.engine.hooks import MaskReconstructionHook
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(config_path(TINY))
+    dataset = DATASETS.build(dict(
+        cfg.train_dataloader.dataset, ann_file=osp.join(video_root, 'train_list.txt'),
+        data_prefix=dict(video=video_root)))
+    cfg.model.teacher.checkpoint = None
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    batch = default_collate([dataset[0], dataset[1]])
+    image = MaskReconstructionHook(scale=1).picture(model.eval(), batch)
+    assert image.shape == (2 * 4 * 112, 4 * 112, 3) and image.dtype == np.uint8
+    # the student's view (2nd panel) differs between the views of one video
+    views = image[:, 112:224].reshape(8, 112, 112, 3)
+    assert not np.array_equal(views[0], views[1])

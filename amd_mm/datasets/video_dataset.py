@@ -1,5 +1,4 @@
-"""MMAction2's ``VideoDataset`` that survives bad videos and repeats each
-video per epoch (repeated augmentation)."""
+"""MMAction2's ``VideoDataset`` that survives bad videos."""
 from mmaction.datasets import VideoDataset
 from mmengine.logging import MMLogger
 
@@ -17,36 +16,33 @@ class SkippingVideoDataset(VideoDataset):
     """``mmaction.VideoDataset`` (annotation lines ``path label``) for
     pre-training on large, imperfect video collections.
 
-    * **Bad videos are skipped.** When the pipeline fails on a video (corrupt
-      or truncated file, not a video, missing, or shorter than
-      :class:`~amd_mm.datasets.transforms.CheckVideoLength` allows) the
-      warning ``skipped video <path>: <reason> (<n> skipped so far)`` is
-      logged through MMLogger and another random video is drawn (MMEngine's
-      refetch, at most ``max_refetch`` times in a row). ``n`` counts per
-      process, i.e. per dataloader worker. In ``test_mode`` the error is
-      raised instead: evaluation must not change its sample set silently.
-    * **Repeated augmentation.** Each video appears ``num_repeats`` times per
-      epoch; every copy runs the whole pipeline, so it gets its own crop and
-      its own mask (official AMD/VideoMAE ``--num_sample 4``). Official code
-      decodes once and puts the copies in the same batch; here they are
-      decoded separately and shuffled across batches.
+    When the pipeline fails on a video (corrupt or truncated file, not a
+    video, missing, or shorter than
+    :class:`~amd_mm.datasets.transforms.CheckVideoLength` allows) the warning
+    ``skipped video <path>: <reason> (<n> skipped so far)`` is logged through
+    MMLogger and another random video is drawn (MMEngine's refetch, at most
+    ``max_refetch`` times in a row). ``n`` counts per process, i.e. per
+    dataloader worker. In ``test_mode`` the error is raised instead:
+    evaluation must not change its sample set silently.
+
+    Repeated augmentation (official ``--num_sample 4``) is the pipeline's
+    job: :class:`~amd_mm.datasets.transforms.RepeatedViews` decodes a video
+    once and gives each copy its own crop and mask.
 
     Args:
-        num_repeats (int): copies of each video per epoch.
         **kwargs: the arguments of ``mmaction.datasets.VideoDataset``
             (``ann_file``, ``data_prefix=dict(video=...)``, ``pipeline``).
     """
 
-    def __init__(self, *args, num_repeats: int = 1, **kwargs):
-        if int(num_repeats) < 1:
-            raise ValueError(f'SkippingVideoDataset.num_repeats must be >= 1, got {num_repeats}')
-        self.num_repeats = int(num_repeats)
+    def __init__(self, *args, **kwargs):
+        if 'num_repeats' in kwargs:
+            raise TypeError(
+                f"SkippingVideoDataset got num_repeats={kwargs['num_repeats']!r}: "
+                'repeated augmentation moved into the pipeline; wrap the '
+                "per-copy transforms in dict(type='RepeatedViews', num_views=N, "
+                'transforms=[...]) (one decode for all N copies)')
         self.num_skipped = 0
         super().__init__(*args, **kwargs)
-
-    def load_data_list(self):
-        videos = super().load_data_list()
-        return [info for info in videos for _ in range(self.num_repeats)]
 
     def prepare_data(self, idx):
         try:

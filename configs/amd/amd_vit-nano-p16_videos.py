@@ -21,20 +21,22 @@ train_pipeline = [
     dict(type='CheckVideoLength', min_frames=clip_len),
     dict(type='mmaction.SampleFrames', clip_len=clip_len, frame_interval=2, num_clips=1),
     dict(type='mmaction.DecordDecode'),
-    dict(type='mmaction.MultiScaleCrop', input_size=img_size,
-         scales=(1, .875, .75, .66), random_crop=False, max_wh_scale_gap=1,
-         num_fixed_crops=13),
-    dict(type='mmaction.Resize', scale=(img_size, img_size), keep_ratio=False),
-    dict(type='mmaction.FormatShape', input_format='NCTHW'),
-    dict(type='AsymmetricMasking', input_size=token_grid,
-         student_mask_ratio=0.9, teacher_mask_ratio=0.75),
+    dict(type='RepeatedViews', num_views=4, transforms=[
+        dict(type='mmaction.MultiScaleCrop', input_size=img_size,
+             scales=(1, .875, .75, .66), random_crop=False, max_wh_scale_gap=1,
+             num_fixed_crops=13),
+        dict(type='mmaction.Resize', scale=(img_size, img_size), keep_ratio=False),
+        dict(type='mmaction.FormatShape', input_format='NCTHW'),
+        dict(type='AsymmetricMasking', input_size=token_grid,
+             student_mask_ratio=0.9, teacher_mask_ratio=0.75),
+    ]),
     dict(type='PackInputs', input_key='imgs', algorithm_keys=['diff_mask', 'teacher_mask']),
 ]
 train_dataloader = dict(
-    batch_size=4, num_workers=2, pin_memory=False,
+    batch_size=1, num_workers=2, pin_memory=False,  # 1 video x 4 views
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(ann_file=ann_file, data_prefix=dict(video=data_root),
-                 num_repeats=4, pipeline=train_pipeline))
+                 pipeline=train_pipeline))
 
 video_vit = dict(type='MaskedVideoViT', img_size=img_size, patch_size=16,
                  num_frames=clip_len, tubelet_size=2)

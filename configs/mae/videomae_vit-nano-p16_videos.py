@@ -12,13 +12,15 @@ train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='CheckVideoLength', min_frames=clip_len),
     dict(type='mmaction.SampleFrames', clip_len=clip_len, frame_interval=2, num_clips=1),
     dict(type='mmaction.DecordDecode'),
-    dict(type='mmaction.MultiScaleCrop', input_size=img_size,
-         scales=(1, .875, .75, .66), random_crop=False, max_wh_scale_gap=1,
-         num_fixed_crops=13),
-    dict(type='mmaction.Resize', scale=(img_size, img_size), keep_ratio=False),
-    dict(type='mmaction.FormatShape', input_format='NCTHW'),
-    dict(type='AsymmetricMasking', input_size=token_grid,
-         student_mask_ratio=0.9, teacher_mask_ratio=0.9),
+    dict(type='RepeatedViews', num_views=4, transforms=[
+        dict(type='mmaction.MultiScaleCrop', input_size=img_size,
+             scales=(1, .875, .75, .66), random_crop=False, max_wh_scale_gap=1,
+             num_fixed_crops=13),
+        dict(type='mmaction.Resize', scale=(img_size, img_size), keep_ratio=False),
+        dict(type='mmaction.FormatShape', input_format='NCTHW'),
+        dict(type='AsymmetricMasking', input_size=token_grid,
+             student_mask_ratio=0.9, teacher_mask_ratio=0.9),
+    ]),
     dict(type='PackInputs', input_key='imgs', algorithm_keys=['diff_mask', 'teacher_mask']),
 ]))
 model = dict(

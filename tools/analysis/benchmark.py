@@ -54,6 +54,7 @@ from typing import Dict, List, Optional, Sequence
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, ROOT)
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 VARIANTS = ('mae', 'with_cp')
@@ -113,6 +114,16 @@ def find_masking(cfg) -> Optional[dict]:
         if isinstance(kind, str) and kind.split('.')[-1].endswith('AsymmetricMasking'):
             return node
     return None
+
+
+def find_views(cfg) -> int:
+    """Views per sample of a ``RepeatedViews`` transform in the train
+    pipeline (1 without one)."""
+    for node in iter_dicts(cfg.get('train_dataloader', {})):
+        kind = node.get('type')
+        if isinstance(kind, str) and kind.split('.')[-1] == 'RepeatedViews':
+            return int(node.get('num_views', 1))
+    return 1
 
 
 def to_plain_mae(cfg):
@@ -195,9 +206,9 @@ def build_masking(cfg):
     return TRANSFORMS.build(copy.deepcopy(node)) if node is not None else None
 
 
-def infer_input_shape(model, masking) -> tuple:
+def infer_input_shape(model, masking, views: int = 1) -> tuple:
     """Per-sample input shape from the patch embedding and the token grid:
-    (C, H, W) for a 2-D patch embedding, (1, C, T, H, W) for a 3-D one."""
+    (C, H, W) for a 2-D patch embedding, (views, C, T, H, W) for a 3-D one."""
     embed = model.backbone.patch_embed
     proj = getattr(embed, 'projection', None) or getattr(embed, 'proj')
     kernel = tuple(proj.kernel_size)
@@ -206,17 +217,18 @@ def infer_input_shape(model, masking) -> tuple:
     else:
         grid = (1, ) + tuple(model.backbone.patch_resolution)
     if len(kernel) == 3:
-        return (1, proj.in_channels) + tuple(g * k for g, k in zip(grid, kernel))
+        return (views, proj.in_channels) + tuple(g * k for g, k in zip(grid, kernel))
     return (proj.in_channels, grid[-2] * kernel[0], grid[-1] * kernel[1])
 
 
 def synth_batch(model, masking, batch_size: int, input_shape=None, seed=0,
-                pin=False) -> dict:
+                pin=False, views: int = 1) -> dict:
     """One batch as ``default_collate`` gives it: uint8 inputs and
     DataSamples with the pipeline's masks (none for mmpretrain's MAE, which
-    masks inside its backbone)."""
+    masks inside its backbone); ``views`` > 1: one mask per view, as
+    ``RepeatedViews`` packs them."""
     from mmpretrain.structures import DataSample
-    shape = tuple(input_shape) if input_shape else infer_input_shape(model, masking)
+    shape = tuple(input_shape) if input_shape else infer_input_shape(model, masking, views)
     gen = torch.Generator().manual_seed(seed)
     inputs = torch.randint(0, 256, (batch_size, ) + shape, dtype=torch.uint8,
                            generator=gen)
@@ -226,7 +238,9 @@ def synth_batch(model, masking, batch_size: int, input_shape=None, seed=0,
     for _ in range(batch_size):
         sample = DataSample()
         if masking is not None:
-            out = masking.transform({})
+            outs = [masking.transform({}) for _ in range(views)]
+            out = {k: (np.stack([o[k] for o in outs]) if views > 1 else outs[0][k])
+                   for k in outs[0]}
             sample.set_mask(out.pop('mask'))
             for key, value in out.items():
                 sample.set_field(value, key)
@@ -395,7 +409,10 @@ class StepBench:
         self.device = torch.device(args.device)
         self.cuda = self.device.type == 'cuda'
         batch = args.batch_size or cfg.train_dataloader.batch_size
-        self.row = dict(label=label or spec_label(spec), spec=spec, batch=batch,
+        views = find_views(cfg)
+        # batch counts clips: loader batch (videos) x RepeatedViews views
+        self.row = dict(label=label or spec_label(spec), spec=spec,
+                        batch=batch * views, loader_batch=batch, views=views,
                         device=device_name(self.device), steps=args.steps,
                         warmup=args.warmup,
                         has_teacher=bool(cfg.model.get('teacher')),
@@ -407,7 +424,8 @@ class StepBench:
         self.model = model.to(self.device).train()
         self.optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
         masking = build_masking(cfg)
-        self.data = synth_batch(model, masking, batch, args.input_shape, pin=self.cuda)
+        self.data = synth_batch(model, masking, batch, args.input_shape, pin=self.cuda,
+                                views=views)
         self.row['input_shape'] = tuple(self.data['inputs'].shape)
         self.row['mask_us'] = mask_transform_us(masking)
         self.row['params_m'] = sum(p.numel() for p in model.parameters()
@@ -508,15 +526,12 @@ class StepBench:
         """ms of the teacher running all its blocks on the step's tokens
         (what DMAE's k/L teacher is compared with), under the step's
         autocast; timed next to each step so that both see the same load."""
-        from amd_mm.models.utils import TokenSplit
         model = self.model
         with torch.no_grad():
             inputs = model.data_preprocessor(self.data, True)['inputs']
         if isinstance(inputs, (list, tuple)):
             inputs = torch.stack(list(inputs))
-        if inputs.ndim == 6:
-            inputs = inputs.flatten(0, 1)
-        tokens = TokenSplit.from_data_samples(self.data['data_samples']).to(inputs.device)
+        inputs, tokens = model.split_views(inputs, self.data['data_samples'])
         backbone = model.teacher.backbone
         depth = len(backbone._blocks)
         with self.optim_wrapper.optim_context(model), torch.inference_mode():
@@ -595,10 +610,12 @@ def benchmark_data(spec: str, args, label: Optional[str] = None) -> dict:
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     loader_cfg = copy.deepcopy(cfg.train_dataloader)
     batch = args.batch_size or loader_cfg.batch_size
+    views = find_views(cfg)
     loader_cfg.batch_size = batch
     loader_cfg.num_workers = args.workers
     loader_cfg.persistent_workers = False
-    row = dict(label=label or spec_label(spec), workers=args.workers, batch=batch)
+    row = dict(label=label or spec_label(spec), workers=args.workers,
+               batch=batch * views, loader_batch=batch, views=views)
     dataset = loader_cfg.dataset
     while 'dataset' in dataset and 'pipeline' not in dataset:
         dataset = dataset.dataset  # dataset wrappers
@@ -620,8 +637,12 @@ def benchmark_data(spec: str, args, label: Optional[str] = None) -> dict:
 
         for _ in range(args.data_warmup):  # worker start-up, first files
             next_batch()
+        # well past what the workers prefetch (2 batches each), so that the
+        # rate is the steady one and not the drain of a full queue
+        num_batches = max(args.data_batches, 8 * args.workers)
+        row['batches'] = num_batches
         times = []
-        for _ in range(args.data_batches):
+        for _ in range(num_batches):
             start = time.perf_counter()
             next_batch()
             times.append(time.perf_counter() - start)
@@ -630,7 +651,7 @@ def benchmark_data(spec: str, args, label: Optional[str] = None) -> dict:
         row['error'] = f'{type(exc).__name__}: {exc}'
         return row
     total = sum(times)
-    row.update(samples_per_s=batch * len(times) / total,
+    row.update(samples_per_s=batch * views * len(times) / total,
                batch_ms=statistics.median(times) * 1e3,
                mask_us=mask_transform_us(build_masking(cfg)))
     return row
@@ -685,6 +706,13 @@ SUMMARY_COLUMNS = ['config', 'B', 'step ms (median)', 'IQR ms', 'min–max ms',
 BREAKDOWN_COLUMNS = ['config'] + [title for _, title in PARTS] + ['mask transform']
 
 
+def batch_label(r: dict) -> str:
+    """Clips per step, and how they are made when views repeat a video."""
+    if r.get('views', 1) > 1:
+        return f"{r['batch']} ({r['loader_batch']}×{r['views']})"
+    return str(r['batch'])
+
+
 def format_step_tables(rows: List[dict], args=None) -> str:
     """The summary table, the per-part table (ms, medians) and footnotes."""
     ok = [r for r in rows if 'error' not in r]
@@ -696,7 +724,7 @@ def format_step_tables(rows: List[dict], args=None) -> str:
                            + [''] * (len(SUMMARY_COLUMNS) - 3))
             continue
         summary.append([
-            r['label'], str(r['batch']), f"{r['step_ms']:.1f}",
+            r['label'], batch_label(r), f"{r['step_ms']:.1f}",
             f"{r['q1_ms']:.1f}–{r['q3_ms']:.1f}",
             f"{r['min_ms']:.1f}–{r['max_ms']:.1f}",
             f"{r['samples_per_s']:.1f}",
@@ -806,10 +834,10 @@ def format_data_table(rows: List[dict]) -> str:
     lines = []
     for r in rows:
         if 'error' in r:
-            lines.append([r['label'], str(r['workers']), str(r['batch']),
+            lines.append([r['label'], str(r['workers']), batch_label(r),
                           r['error'], '', ''])
             continue
-        lines.append([r['label'], str(r['workers']), str(r['batch']),
+        lines.append([r['label'], str(r['workers']), batch_label(r),
                       f"{r['samples_per_s']:.1f}", f"{r['batch_ms']:.1f}",
                       '–' if r['mask_us'] is None else f"{r['mask_us']:.1f}"])
     return _table(header, lines)
@@ -856,7 +884,8 @@ def parse_args(argv=None):
     parser.add_argument('--no-step', action='store_true',
                         help='skip the step benchmark (with --data)')
     parser.add_argument('--workers', type=int, default=2)
-    parser.add_argument('--data-batches', type=int, default=20)
+    parser.add_argument('--data-batches', type=int, default=20,
+                        help='timed batches (at least 8 per worker)')
     parser.add_argument('--data-warmup', type=int, default=2)
     args = parser.parse_args(argv)
     args.specs = list(args.configs) + list(args.compare)

@@ -33,6 +33,8 @@ class MaskReconstructionHook(Hook):
         inputs = data['inputs'][:self.num_samples]
         samples = data['data_samples'][:self.num_samples]
         reconstruction, tokens = model.reconstruct(inputs, samples)
+        if inputs.ndim == 6:  # (B, views, C, T, H, W): one row per view
+            inputs = inputs.flatten(0, 1)
         preprocessor = model.data_preprocessor
         return mask_panels(inputs, reconstruction, tokens,
                            preprocessor.mean.flatten().tolist(),

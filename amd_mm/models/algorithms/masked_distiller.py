@@ -70,25 +70,33 @@ class MaskedDistiller(BaseSelfSupervisor):
         """The student's features of the whole, unmasked input."""
         return self.backbone(inputs)
 
+    @staticmethod
+    def split_views(inputs: torch.Tensor, data_samples: List[DataSample]):
+        """``(inputs, TokenSplit)`` with video views flattened: a
+        ``(B, V, C, T, H, W)`` batch (V clips per sample, e.g. from
+        :class:`RepeatedViews`) becomes ``B * V`` clips with one mask each."""
+        views = 1
+        if inputs.ndim == 6:
+            views = inputs.shape[1]
+            inputs = inputs.flatten(0, 1)
+        tokens = TokenSplit.from_data_samples(data_samples, views).to(inputs.device)
+        return inputs, tokens
+
     @torch.no_grad()
     def reconstruct(self, inputs: torch.Tensor, data_samples: List[DataSample]):
         """Pixel reconstruction for visualisation: ``(reconstruction,
-        token split)``, the reconstruction shaped like ``inputs`` (in the
-        data preprocessor's normalised space)."""
+        token split)``, the reconstruction shaped like ``inputs`` with views
+        flattened (in the data preprocessor's normalised space)."""
         if self.neck.decoder is None:
             raise ValueError('this model has no pixel decoder (neck.decoder=None)')
-        if inputs.ndim == 6:
-            inputs = inputs.flatten(0, 1)
-        tokens = TokenSplit.from_data_samples(data_samples).to(inputs.device)
+        inputs, tokens = self.split_views(inputs, data_samples)
         student = self.backbone(inputs, tokens.student_visible)
         pred = self.neck.decoder(student.latent, tokens.student_visible, tokens.student_masked)
         return self.head.predicted_pixels(pred, inputs, tokens), tokens
 
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
-        if inputs.ndim == 6:  # (B, clips, C, T, H, W) from video pipelines
-            inputs = inputs.flatten(0, 1)
-        tokens = TokenSplit.from_data_samples(data_samples).to(inputs.device)
+        inputs, tokens = self.split_views(inputs, data_samples)
         student = self.backbone(inputs, tokens.student_visible)
         targets = self.teacher(inputs, tokens) if self.teacher else []
         preds = self.neck(student, tokens)

@@ -57,12 +57,24 @@ class TokenSplit:
             num_tokens=student_mask.shape[1])
 
     @classmethod
-    def from_data_samples(cls, data_samples) -> 'TokenSplit':
+    def from_data_samples(cls, data_samples, num_views: int = 1) -> 'TokenSplit':
+        """From the masks the pipeline packed; with ``num_views`` > 1
+        (:class:`RepeatedViews`) each sample holds one mask per view, and the
+        split has ``len(data_samples) * num_views`` rows, sample-major like
+        the flattened ``(B, V, ...)`` inputs."""
         student = torch.stack([torch.as_tensor(s.mask) for s in data_samples])
         if all('diff_mask' in s for s in data_samples):
             diff = torch.stack([torch.as_tensor(s.diff_mask) for s in data_samples])
         else:  # symmetric masking: the teacher sees what the student sees
             diff = torch.zeros_like(student, dtype=torch.bool)
+        if num_views > 1:
+            if student.ndim < 3 or student.shape[1] != num_views:
+                raise ValueError(
+                    f'inputs carry {num_views} views per sample but the packed '
+                    f'masks have shape {tuple(student.shape[1:])} per sample; '
+                    'expected (num_views, tokens): use RepeatedViews around the '
+                    'mask transform')
+            student, diff = student.flatten(0, 1), diff.flatten(0, 1)
         return cls.from_masks(student, diff)
 
     @property

@@ -6,7 +6,7 @@ ann_file = 'data/kinetics400/kinetics400_train_list_videos.txt'  # placeholder
 frame_interval = 4
 clip_len = 16
 img_size = 224
-# the whole list again: an inherited list cannot be patched item by item;
+# the decode part again (an inherited list cannot be patched item by item);
 # only SampleFrames' frame_interval differs from the base
 train_pipeline = [
     dict(type='mmaction.DecordInit'),
@@ -14,13 +14,8 @@ train_pipeline = [
     dict(type='mmaction.SampleFrames', clip_len=clip_len,
          frame_interval=frame_interval, num_clips=1),
     dict(type='mmaction.DecordDecode'),
-    dict(type='mmaction.MultiScaleCrop', input_size=img_size,
-         scales=(1, .875, .75, .66), random_crop=False, max_wh_scale_gap=1,
-         num_fixed_crops=13),
-    dict(type='mmaction.Resize', scale=(img_size, img_size), keep_ratio=False),
-    dict(type='mmaction.FormatShape', input_format='NCTHW'),
-    dict(type='AsymmetricMasking', input_size={{_base_.token_grid}},
-         student_mask_ratio=0.9, teacher_mask_ratio=0.75),
+    dict(type='RepeatedViews', num_views={{_base_.num_views}},
+         transforms={{_base_.view_transforms}}),
     dict(type='PackInputs', input_key='imgs',
          algorithm_keys=['diff_mask', 'teacher_mask']),
 ]
