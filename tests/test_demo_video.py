@@ -25,7 +25,7 @@ def test_demo_video_pipeline_produces_every_artefact(tmp_path, video_root):
     demo = load_tool('tools/demo_video.py')
     work = tmp_path / 'demo_video'
     args = ['--work-dir', str(work), '--data', video_root, '--teacher-iters', '3',
-            '--iters', '3', '--batch-size', '2', '--train-clips', '3', '--test-step', '8',
+            '--iters', '3', '--batch-size', '1', '--train-clips', '3', '--test-step', '8',
             '--workers', '0']
     threads = torch.get_num_threads()
     rows = demo.main(args)

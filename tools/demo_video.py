@@ -66,7 +66,9 @@ def parse_args(argv=None):
                         help='folder with the sample videos (fetched if missing)')
     parser.add_argument('--teacher-iters', type=int, default=1000)
     parser.add_argument('--iters', type=int, default=800, help='pre-training iterations per student')
-    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help="videos per step; the configs' RepeatedViews makes "
+                        '4 clips of each (default: 4 clips per step)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--train-clips', type=int, default=40,
                         help='probe-training clips per video (x3 crops, x2 directions)')
@@ -218,7 +220,7 @@ def time_features(backbone, clips, mean, std, batch_size=32):
 def write_results(rows, args, out, seconds, sizes):
     preamble = [f'# amd_mm video demo: arrow of time on the real clips (seed {args.seed})', '',
                 f'Teacher: {args.teacher_iters} VideoMAE iterations; students: {args.iters} '
-                f'iterations each, batch {args.batch_size} clips of {CLIP_LEN} frames '
+                f'iterations each, batch {args.batch_size} video(s) x 4 views of {CLIP_LEN} frames '
                 f'(stride {STRIDE}) at {IMG}x{IMG}, first 75% of each video. Linear probe '
                 f'(forward vs reversed) on {sizes[0]} train-part clips, tested on {sizes[1]} '
                 f'clips of the unseen last 25%; total {seconds:.0f} s.', '']
