@@ -14,6 +14,7 @@ from conftest import load_tool
 
 AMD = 'configs/amd/amd_vit-nano-p4_fashion-mnist.py'
 MAE = 'configs/mae/mae_vit-tiny-p4_fashion-mnist.py'
+VIDEO = 'configs/amd/amd_vit-nano-p16_videos.py'
 # mmpretrain's MAE at the tiny AMD student's size
 MAE_NANO = (MAE + '::model.backbone.arch.embed_dims=64'
             '::model.backbone.arch.num_layers=4'
@@ -121,6 +122,30 @@ def test_synthetic_batch_matches_pipeline(bench):
     clip_masking = copy.copy(masking)
     clip_masking.input_size = (8, 14, 14)
     assert bench.infer_input_shape(Video, clip_masking) == (1, 3, 16, 224, 224)
+    assert bench.infer_input_shape(Video, clip_masking, 4) == (4, 3, 16, 224, 224)
+
+
+def test_synthetic_video_batch_has_views(bench):
+    """The tiny video config's RepeatedViews: 2 videos x 4 views, one mask
+    per view, counted as 8 clips; the model trains on it."""
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+    from amd_mm.models.utils import TokenSplit
+    init_default_scope('mmpretrain')
+    cfg = bench.load_config(VIDEO, bench.parse_args([VIDEO]))
+    assert bench.find_views(cfg) == 4
+    model = MODELS.build(cfg.model)
+    masking = bench.build_masking(cfg)
+    batch = bench.synth_batch(model, masking, 2, views=4)
+    assert batch['inputs'].shape == (2, 4, 3, 8, 112, 112)
+    tokens = TokenSplit.from_data_samples(batch['data_samples'], num_views=4)
+    assert tokens.student_visible.shape == (8, masking.counts[0])
+    assert len({tuple(row.tolist()) for row in tokens.student_visible}) == 8
+    losses = model.train_step(batch, build_optim_wrapper(model, cfg.optim_wrapper))
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert bench.batch_label(dict(batch=8, loader_batch=2, views=4)) == '8 (2×4)'
+    assert bench.batch_label(dict(batch=8, views=1)) == '8'
 
 
 def test_data_pipeline_rate(bench, fashion_root):

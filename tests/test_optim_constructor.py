@@ -16,7 +16,7 @@ CONFIGS = ['configs/amd/amd_vit-nano-p4_fashion-mnist.py',
            'configs/dbot/dbot_vit-nano-p4_fashion-mnist.py']
 
 
-def build(path, constructor=None):
+def build(path, constructor=None, foreach=None):
     from mmpretrain.registry import MODELS
     cfg = Config.fromfile(path)
     init_default_scope('mmpretrain')
@@ -29,6 +29,8 @@ def build(path, constructor=None):
     optim_cfg = copy.deepcopy(cfg.optim_wrapper)
     if constructor is not None:
         optim_cfg.constructor = constructor
+    if foreach is not None:
+        optim_cfg.optimizer.foreach = foreach
     return cfg, model, build_optim_wrapper(model, optim_cfg)
 
 
@@ -61,10 +63,11 @@ def test_same_settings_in_few_groups(path):
     assert len(merged.optimizer.param_groups) == len(distinct) <= 4
 
 
-def test_updates_equal_the_default_constructor():
+@pytest.mark.parametrize('foreach', [False, True])  # True: the multi-tensor path
+def test_updates_equal_the_default_constructor(foreach):
     path = CONFIGS[0]
-    _, model, merged = build(path)
-    _, model_ref, default = build(path, 'DefaultOptimWrapperConstructor')
+    _, model, merged = build(path, foreach=foreach)
+    _, model_ref, default = build(path, 'DefaultOptimWrapperConstructor', foreach)
     for step in range(3):
         gen = torch.Generator().manual_seed(step)
         for (name, p), (_, q) in zip(model.named_parameters(), model_ref.named_parameters()):
@@ -90,3 +93,9 @@ def test_merge_keeps_order_and_splits_by_every_setting():
         [[id(a), id(c)], [id(b)], [id(d)]]
     assert merged[0]['weight_decay'] == 0. and 'weight_decay' not in merged[1]
     assert merged[2]['betas'] == [0.9, 0.95]
+
+
+def test_tied_parameter_is_refused():
+    shared = torch.nn.Parameter(torch.zeros(3))
+    with pytest.raises(ValueError, match=r'shape \(3,\) is in two parameter groups'):
+        merge_param_groups([dict(params=[shared]), dict(params=[shared], lr=1.)])

@@ -214,7 +214,6 @@ def test_full_size_batch_has_tube_masks(video_root):
     assert batch['inputs'].shape == (2, 4, 3, 16, 224, 224)
     split = TokenSplit.from_data_samples(batch['data_samples'], num_views=4)
     assert (split.num_visible, split.num_diff, split.num_tokens) == (160, 232, 1568)
-    assert split.student_visible.shape[0] == 8  # sample-major, like the inputs
     for sample in batch['data_samples']:
         student = torch.as_tensor(sample.mask).view(4, 8, 196)
         diff = torch.as_tensor(sample.diff_mask).view(4, 8, 196)
@@ -222,8 +221,13 @@ def test_full_size_batch_has_tube_masks(video_root):
         assert (student == student[:, :1]).all() and (diff == diff[:, :1]).all()  # tubes
         # each view has its own mask
         assert len({tuple(view[0].tolist()) for view in student}) == 4
-    assert split.student_visible[0].tolist() == \
-        torch.nonzero(~torch.as_tensor(batch['data_samples'][0].mask[0])).flatten().tolist()
+    # rows are sample-major, like the flattened (B, V, ...) inputs: row
+    # s * 4 + v is view v of sample s
+    assert split.student_visible.shape[0] == 8
+    for row, (s, v) in enumerate((s, v) for s in range(2) for v in range(4)):
+        mask = torch.as_tensor(batch['data_samples'][s].mask[v])
+        assert split.student_visible[row].tolist() == \
+            torch.nonzero(~mask).flatten().tolist()
 
 
 def test_repeated_views_decode_once(video_root, monkeypatch):
@@ -348,7 +352,7 @@ def test_dist_train_two_processes_on_real_clips(tmp_path, video_root, video_teac
            f'train_dataloader.dataset.ann_file={video_root}/train_list.txt',
            f'train_dataloader.dataset.data_prefix.video={video_root}',
            f'model.teacher.checkpoint={video_teacher_ckpt}',
-           'train_dataloader.batch_size=2', 'train_dataloader.num_workers=1',
+           'train_dataloader.batch_size=1', 'train_dataloader.num_workers=1',
            f'train_cfg.max_iters={iters}', 'optim_wrapper.optimizer.lr=3e-3',
            'param_scheduler.0.end=5', 'param_scheduler.1.begin=5',
            f'param_scheduler.1.end={iters}', f'default_hooks.checkpoint.interval={iters}',

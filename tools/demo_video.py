@@ -54,6 +54,8 @@ CONFIGS = dict(
     videomae='configs/mae/videomae_vit-nano-p16_videos.py',
     amd='configs/amd/amd_vit-nano-p16_videos.py',
 )
+# clips per video per step: the configs' RepeatedViews.num_views
+VIEWS = Config.fromfile(osp.join(ROOT, CONFIGS['amd'])).num_views
 VIDEOS = ('bikes.mp4', 'carphone_pristine.mp4', 'bigbuckbunny.mp4')
 CLIP_LEN, STRIDE, IMG = 8, 2, 112
 SPAN = (CLIP_LEN - 1) * STRIDE + 1
@@ -220,7 +222,7 @@ def time_features(backbone, clips, mean, std, batch_size=32):
 def write_results(rows, args, out, seconds, sizes):
     preamble = [f'# amd_mm video demo: arrow of time on the real clips (seed {args.seed})', '',
                 f'Teacher: {args.teacher_iters} VideoMAE iterations; students: {args.iters} '
-                f'iterations each, batch {args.batch_size} video(s) x 4 views of {CLIP_LEN} frames '
+                f'iterations each, batch {args.batch_size} video(s) x {VIEWS} views of {CLIP_LEN} frames '
                 f'(stride {STRIDE}) at {IMG}x{IMG}, first 75% of each video. Linear probe '
                 f'(forward vs reversed) on {sizes[0]} train-part clips, tested on {sizes[1]} '
                 f'clips of the unseen last 25%; total {seconds:.0f} s.', '']

@@ -16,20 +16,22 @@ img_size = 112
 token_grid = (clip_len // 2, img_size // 16, img_size // 16)
 teacher_checkpoint = 'work_dirs/teachers/videomae_vit-micro-p16_videos.pth'
 
+num_views = 4
+view_transforms = [
+    dict(type='mmaction.MultiScaleCrop', input_size=img_size,
+         scales=(1, .875, .75, .66), random_crop=False, max_wh_scale_gap=1,
+         num_fixed_crops=13),
+    dict(type='mmaction.Resize', scale=(img_size, img_size), keep_ratio=False),
+    dict(type='mmaction.FormatShape', input_format='NCTHW'),
+    dict(type='AsymmetricMasking', input_size=token_grid,
+         student_mask_ratio=0.9, teacher_mask_ratio=0.75),
+]
 train_pipeline = [
     dict(type='mmaction.DecordInit'),
     dict(type='CheckVideoLength', min_frames=clip_len),
     dict(type='mmaction.SampleFrames', clip_len=clip_len, frame_interval=2, num_clips=1),
     dict(type='mmaction.DecordDecode'),
-    dict(type='RepeatedViews', num_views=4, transforms=[
-        dict(type='mmaction.MultiScaleCrop', input_size=img_size,
-             scales=(1, .875, .75, .66), random_crop=False, max_wh_scale_gap=1,
-             num_fixed_crops=13),
-        dict(type='mmaction.Resize', scale=(img_size, img_size), keep_ratio=False),
-        dict(type='mmaction.FormatShape', input_format='NCTHW'),
-        dict(type='AsymmetricMasking', input_size=token_grid,
-             student_mask_ratio=0.9, teacher_mask_ratio=0.75),
-    ]),
+    dict(type='RepeatedViews', num_views=num_views, transforms=view_transforms),
     dict(type='PackInputs', input_key='imgs', algorithm_keys=['diff_mask', 'teacher_mask']),
 ]
 train_dataloader = dict(

@@ -12,7 +12,7 @@ train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='CheckVideoLength', min_frames=clip_len),
     dict(type='mmaction.SampleFrames', clip_len=clip_len, frame_interval=2, num_clips=1),
     dict(type='mmaction.DecordDecode'),
-    dict(type='RepeatedViews', num_views=4, transforms=[
+    dict(type='RepeatedViews', num_views={{_base_.num_views}}, transforms=[
         dict(type='mmaction.MultiScaleCrop', input_size=img_size,
              scales=(1, .875, .75, .66), random_crop=False, max_wh_scale_gap=1,
              num_fixed_crops=13),

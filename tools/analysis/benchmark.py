@@ -4,7 +4,7 @@
 A training step is timed as the Runner runs it (``model.train_step``: data
 preprocessor, forward, loss, backward, optimizer) on one synthetic batch
 already in memory, shaped as the config's pipeline packs it (uint8 images
-``(B, C, H, W)`` or clips ``(B, 1, C, T, H, W)`` plus data samples carrying
+``(B, C, H, W)`` or clips ``(B, V, C, T, H, W)`` (V views per video) plus data samples carrying
 the masks of its ``AsymmetricMasking`` transform). Reported: median and spread
 over ``--steps`` steps after ``--warmup``, samples/s, memory (static and
 per step), and the split into data preprocessor, student / teacher / neck
@@ -859,7 +859,9 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides for every config, key=value')
     parser.add_argument('--batch-size', type=int,
-                        help='default: train_dataloader.batch_size')
+                        help='the loader batch (videos for video configs, each '
+                        'giving RepeatedViews.num_views clips); default: '
+                        'train_dataloader.batch_size')
     parser.add_argument('--steps', type=int, default=10)
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')

@@ -27,8 +27,8 @@ class RepeatedViews(BaseTransform):
         transforms (list[dict]): the per-view pipeline, from the first
             random augmentation to the mask transform (e.g. MultiScaleCrop,
             Resize, FormatShape, AsymmetricMasking).
-        num_views (int): views per clip; the loader's batch_size counts clips
-            before this, so a batch holds ``batch_size * num_views`` views.
+        num_views (int): views per video; the loader's ``batch_size`` counts
+            videos, so a batch holds ``batch_size * num_views`` clips.
     """
 
     def __init__(self, transforms: Sequence[dict], num_views: int):
@@ -38,7 +38,10 @@ class RepeatedViews(BaseTransform):
             raise ValueError('RepeatedViews.transforms is empty: give the per-view '
                              'pipeline (crop, resize, FormatShape, masking)')
         self.num_views = num_views
-        self.transforms = Compose(list(transforms))
+        # built here, in amd_mm's (mmpretrain's) registry, so that the
+        # transforms resolve whatever the caller's default scope
+        self.transforms = Compose([TRANSFORMS.build(t) if isinstance(t, dict) else t
+                                   for t in transforms])
 
     def transform(self, results: dict) -> dict:
         views: List[dict] = []
@@ -59,7 +62,6 @@ class RepeatedViews(BaseTransform):
         for key in MASK_KEYS:
             if key in out:
                 out[key] = np.stack([np.asarray(v[key]) for v in views])
-        out['num_views'] = self.num_views
         return out
 
     def __repr__(self) -> str:

@@ -17,7 +17,8 @@ class MaskReconstructionHook(Hook):
 
     Args:
         interval (int): iterations between pictures.
-        num_samples (int): rows per picture.
+        num_samples (int): rows per picture (for video batches of V views
+            per video, ``num_samples // V`` videos, at least one).
         scale (int): nearest-neighbour up-scaling of small images.
     """
     priority = 'LOW'
@@ -30,8 +31,10 @@ class MaskReconstructionHook(Hook):
     def picture(self, model, data_batch):
         """The panel for a raw (not yet preprocessed) data batch."""
         data = model.data_preprocessor(data_batch, False)
-        inputs = data['inputs'][:self.num_samples]
-        samples = data['data_samples'][:self.num_samples]
+        views = data['inputs'].shape[1] if data['inputs'].ndim == 6 else 1
+        count = max(1, self.num_samples // views)
+        inputs = data['inputs'][:count]
+        samples = data['data_samples'][:count]
         reconstruction, tokens = model.reconstruct(inputs, samples)
         if inputs.ndim == 6:  # (B, views, C, T, H, W): one row per view
             inputs = inputs.flatten(0, 1)

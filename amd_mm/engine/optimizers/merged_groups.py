@@ -7,7 +7,12 @@ MMEngine gives every parameter its own group. PyTorch's multi-tensor
 ~250 tiny updates: 44 ms of optimizer on an H100 against ~30 ms for forward
 and backward (docs/benchmarks.md). Parameters whose settings are equal are
 updated identically in one group or in many, so merging them changes no
-value, only the number of kernel launches.
+value, only the number of kernel launches (and, with gradient clipping, the
+order in which the gradient norm is summed).
+
+The optimizer state of a checkpoint saved with one group per parameter does
+not load into merged groups: resume such a run with
+``--cfg-options optim_wrapper.constructor=DefaultOptimWrapperConstructor``.
 """
 from mmengine.optim import DefaultOptimWrapperConstructor
 
@@ -19,8 +24,15 @@ from ...registry import (MMACTION_OPTIM_WRAPPER_CONSTRUCTORS,
 def merge_param_groups(groups):
     """One group per distinct setting (lr, weight_decay, ...), in the order
     settings first appear; parameters keep their order within a setting."""
-    merged = {}
+    merged, seen = {}, set()
     for group in groups:
+        for param in group['params']:
+            # one group would hide it from torch's check and update it twice
+            if id(param) in seen:
+                raise ValueError(
+                    f'a parameter of shape {tuple(param.shape)} is in two parameter '
+                    'groups (tied weights?); set paramwise_cfg.bypass_duplicate=True')
+            seen.add(id(param))
         settings = tuple(sorted((k, repr(v)) for k, v in group.items() if k != 'params'))
         if settings not in merged:
             merged[settings] = dict(group, params=[])
