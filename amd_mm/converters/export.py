@@ -55,6 +55,18 @@ def _student(checkpoint: dict, layout: str, target: str):
     return backbone, configured_depth(checkpoint)
 
 
+def _openmmlab_backbone(checkpoint: dict, layout: str, norm_slots, final_norm: str,
+                        reference_fn) -> dict:
+    """The student in its own layout with the final norm in the slot the
+    target config reads, checked complete, under ``backbone.``."""
+    backbone, depth = _student(checkpoint, layout, layout)
+    backbone = move_final_norm(backbone, norm_slots, final_norm)
+    reference = reference_fn(backbone, final_norm, depth)
+    weights = check_complete(backbone, reference, layout)
+    return dict(meta=dict(converted_to=layout),
+                state_dict={'backbone.' + k: v for k, v in weights.items()})
+
+
 def to_mmpretrain(checkpoint: dict, final_norm: str = 'ln2') -> dict:
     """An image student as mmpretrain ``VisionTransformer`` weights.
 
@@ -67,12 +79,8 @@ def to_mmpretrain(checkpoint: dict, final_norm: str = 'ln2') -> dict:
     Returns:
         dict: ``{'meta': ..., 'state_dict': {'backbone.*': ...}}``.
     """
-    backbone, depth = _student(checkpoint, 'mmpretrain', 'mmpretrain')
-    backbone = move_final_norm(backbone, ['ln1', 'ln2'], final_norm)
-    reference = mmpretrain_reference(backbone, final_norm, depth)
-    weights = check_complete(backbone, reference, 'mmpretrain')
-    return dict(meta=dict(converted_to='mmpretrain'),
-                state_dict={'backbone.' + k: v for k, v in weights.items()})
+    return _openmmlab_backbone(checkpoint, 'mmpretrain', ['ln1', 'ln2'], final_norm,
+                               mmpretrain_reference)
 
 
 def to_mmaction2(checkpoint: dict, final_norm: str = 'fc_norm') -> dict:
@@ -87,12 +95,8 @@ def to_mmaction2(checkpoint: dict, final_norm: str = 'fc_norm') -> dict:
     Returns:
         dict: ``{'meta': ..., 'state_dict': {'backbone.*': ...}}``.
     """
-    backbone, depth = _student(checkpoint, 'mmaction2', 'mmaction2')
-    backbone = move_final_norm(backbone, ['norm', 'fc_norm'], final_norm)
-    reference = mmaction_reference(backbone, final_norm, depth)
-    weights = check_complete(backbone, reference, 'mmaction2')
-    return dict(meta=dict(converted_to='mmaction2'),
-                state_dict={'backbone.' + k: v for k, v in weights.items()})
+    return _openmmlab_backbone(checkpoint, 'mmaction2', ['norm', 'fc_norm'], final_norm,
+                               mmaction_reference)
 
 
 def to_timm(checkpoint: dict) -> dict:

@@ -12,11 +12,11 @@ The official-to-OpenMMLab renames are the teacher's filters
 (:mod:`amd_mm.models.teachers.checkpoint_filters`), reused here.
 """
 import re
-from typing import Dict, Iterable, List, Tuple
+from typing import Dict, List
 
 import torch
 
-from ..models.teachers.checkpoint_filters import (strip_prefix,
+from ..models.teachers.checkpoint_filters import (rename_keys, strip_prefix,
                                                   timm_vit_to_mmpretrain,
                                                   unwrap_state_dict,
                                                   videomae_to_mmaction)
@@ -82,19 +82,10 @@ def official_encoder(checkpoint: dict) -> StateDict:
     return {k: v for k, v in state_dict.items() if OFFICIAL_ENCODER.match(k)}
 
 
-def _rename(state_dict: StateDict, table: Iterable[Tuple[str, str]]) -> StateDict:
-    out = {}
-    for key, value in state_dict.items():
-        for pattern, replacement in table:
-            key = re.sub(pattern, replacement, key)
-        out[key] = value
-    return out
-
-
 def mmpretrain_to_timm(state_dict: StateDict) -> StateDict:
     """mmpretrain ``VisionTransformer`` keys -> timm/official-MAE keys
     (mmselfsup's ``mmcls2timm``); the final norm becomes ``norm``."""
-    return _rename(state_dict, _MMPRETRAIN_TO_TIMM)
+    return rename_keys(state_dict, _MMPRETRAIN_TO_TIMM)
 
 
 def move_final_norm(state_dict: StateDict, slots: List[str], target: str) -> StateDict:

@@ -107,23 +107,26 @@ def iter_dicts(node):
             yield from iter_dicts(value)
 
 
-def find_masking(cfg) -> Optional[dict]:
-    """The mask transform's config dict in the train pipeline (in place)."""
+def find_transform(cfg, name: str) -> Optional[dict]:
+    """The config dict (in place) of the first transform named ``name``
+    (any scope prefix) in the train pipeline, nested ones included."""
     for node in iter_dicts(cfg.get('train_dataloader', {})):
         kind = node.get('type')
-        if isinstance(kind, str) and kind.split('.')[-1].endswith('AsymmetricMasking'):
+        if isinstance(kind, str) and kind.split('.')[-1] == name:
             return node
     return None
+
+
+def find_masking(cfg) -> Optional[dict]:
+    """The mask transform's config dict in the train pipeline (in place)."""
+    return find_transform(cfg, 'AsymmetricMasking')
 
 
 def find_views(cfg) -> int:
     """Views per sample of a ``RepeatedViews`` transform in the train
     pipeline (1 without one)."""
-    for node in iter_dicts(cfg.get('train_dataloader', {})):
-        kind = node.get('type')
-        if isinstance(kind, str) and kind.split('.')[-1] == 'RepeatedViews':
-            return int(node.get('num_views', 1))
-    return 1
+    node = find_transform(cfg, 'RepeatedViews')
+    return 1 if node is None else int(node.get('num_views', 1))
 
 
 def to_plain_mae(cfg):

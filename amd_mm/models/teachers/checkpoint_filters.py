@@ -3,7 +3,7 @@ spirit of timm's ``checkpoint_filter_fn``), then load them strictly."""
 import argparse
 import contextlib
 import re
-from typing import Dict
+from typing import Dict, Optional, Pattern, Sequence, Tuple
 
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
@@ -56,31 +56,31 @@ def strip_prefix(state_dict, prefixes=('backbone.', 'encoder.', 'module.')):
     return dict(state_dict)
 
 
-def timm_vit_to_mmpretrain(state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    """Rename official-MAE (timm) ViT keys to mmpretrain ``VisionTransformer``
-    keys; keys already in mmpretrain form pass through."""
+def rename_keys(state_dict: Dict[str, torch.Tensor], table: Sequence[Tuple[str, str]],
+                drop: Optional[Pattern] = None) -> Dict[str, torch.Tensor]:
+    """Apply every ``(pattern, replacement)`` of ``table`` to each key in
+    turn, leaving out the keys ``drop`` matches."""
     out = {}
     for key, value in state_dict.items():
-        if _FOREIGN_NON_ENCODER.match(key):
+        if drop is not None and drop.match(key):
             continue
-        for pattern, replacement in _TIMM_TO_MMPRETRAIN:
+        for pattern, replacement in table:
             key = re.sub(pattern, replacement, key)
         out[key] = value
     return out
+
+
+def timm_vit_to_mmpretrain(state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """Rename official-MAE (timm) ViT keys to mmpretrain ``VisionTransformer``
+    keys; keys already in mmpretrain form pass through."""
+    return rename_keys(state_dict, _TIMM_TO_MMPRETRAIN, _FOREIGN_NON_ENCODER)
 
 
 def videomae_to_mmaction(state_dict: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
     """Rename official VideoMAE (v1/v2) encoder keys to MMAction2
     ``VisionTransformer`` keys, dropping decoder and classifier keys; keys
     already in MMAction2 form pass through."""
-    out = {}
-    for key, value in state_dict.items():
-        if _VIDEOMAE_NON_ENCODER.match(key):
-            continue
-        for pattern, replacement in _VIDEOMAE_TO_MMACTION:
-            key = re.sub(pattern, replacement, key)
-        out[key] = value
-    return out
+    return rename_keys(state_dict, _VIDEOMAE_TO_MMACTION, _VIDEOMAE_NON_ENCODER)
 
 
 def add_fixed_positions(state_dict, model):
