@@ -35,20 +35,28 @@ if ! $PY -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/n
   MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" $PIP install --no-build-isolation mmcv==2.1.0
 fi
 
-CURRENT="4 OpenMMLab libraries"; step 4 "mmengine, mmpretrain, mmaction2, mmdet, mmseg, decord, av, test tools"
-if ! $PY -c "import mmengine, mmpretrain, mmaction, mmdet, mmseg, decord, av, pytest, skvideo, matplotlib" 2>/dev/null; then
-  # mmsegmentation (+ its ftfy, regex) only for the ADE20K transfer config
+CURRENT="4 OpenMMLab libraries"; step 4 "mmengine, mmpretrain, mmaction2, mmdet, mmseg, decord, av, mim, tensorboard, test tools"
+if ! $PY -c "import mmengine, mmpretrain, mmaction, mmdet, mmseg, decord, av, mim, tensorboard, pytest, skvideo, matplotlib" 2>/dev/null; then
+  # mmsegmentation (+ its ftfy, regex) only for the ADE20K transfer config;
+  # openmim for `mim train/test/search amd_mm`; tensorboard for --tensorboard
   $PIP install -q mmengine==0.10.7 mmpretrain==1.2.0 mmaction2==1.2.0 mmdet==3.3.0 decord==0.6.0 av \
-    mmsegmentation==1.2.2 ftfy regex pytest scikit-video matplotlib
+    mmsegmentation==1.2.2 ftfy regex openmim==0.3.9 tensorboard pytest scikit-video matplotlib
 fi
 
-CURRENT="5 amd_mm (editable)"; step 5 "amd_mm itself (pip install -e .[tests])"
+CURRENT="5 amd_mm (editable)"; step 5 "amd_mm itself (pip install -e .[tests]) + site-packages/amd_mm link for mim"
 if ! $PY -c "import importlib.metadata as m; m.version('amd-mm')" 2>/dev/null; then
   $PIP install -q --no-build-isolation --no-deps -e ".[tests]"
+fi
+# mim (and MMEngine without amd_mm's compat fix) look for <site-packages>/amd_mm/.mim;
+# a PEP 660 editable install keeps the package in the checkout and has no folder
+# there, so link it (the link points at this checkout: nothing is copied).
+SITE="$($PY -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+if [ ! -e "$SITE/amd_mm" ] || [ "$(readlink "$SITE/amd_mm")" != "$ROOT/amd_mm" ]; then
+  if [ -L "$SITE/amd_mm" ] || [ ! -e "$SITE/amd_mm" ]; then ln -sfn "$ROOT/amd_mm" "$SITE/amd_mm"; fi
 fi
 
 CURRENT="6 data"; step 6 "real data: Fashion-MNIST and the sample videos into data/"
 $PY tools/data/fetch_data.py
 
-$PY -c "import torch, mmcv, mmengine, mmpretrain, mmaction, mmdet, amd_mm; print('torch', torch.__version__, '| mmcv', mmcv.__version__, '| mmengine', mmengine.__version__, '| mmpretrain', mmpretrain.__version__, '| mmaction2', mmaction.__version__, '| mmdet', mmdet.__version__, '| amd_mm', amd_mm.__version__)"
+$PY -c "import torch, mmcv, mmengine, mmpretrain, mmaction, mmdet, mim, amd_mm, importlib.metadata as md; print('torch', torch.__version__, '| mmcv', mmcv.__version__, '| mmengine', mmengine.__version__, '| mmpretrain', mmpretrain.__version__, '| mmaction2', mmaction.__version__, '| mmdet', mmdet.__version__, '| openmim', md.version('openmim'), '| amd_mm', amd_mm.__version__)"
 echo "set-up done in $(( $(date +%s) - T0 ))s; activate with: . $VENV/bin/activate"
