@@ -14,9 +14,7 @@ def build_runner(tmp_path, fashion_root, teacher_ckpt, iters, **options):
     cfg = make_cfg(CONFIG, tmp_path, data_root=fashion_root, **{
         'model.teacher.checkpoint': teacher_ckpt,
         'train_cfg.max_iters': iters,
-        'param_scheduler.0.end': 10,
-        'param_scheduler.1.begin': 10,
-        'param_scheduler.1.end': iters,
+        'param_scheduler.warmup': 10,
         'default_hooks.checkpoint.interval': iters,
         **options,
     })

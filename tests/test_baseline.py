@@ -10,9 +10,8 @@ CONFIG = 'mae/mae_vit-tiny-p4_fashion-mnist.py'
 def run(work_dir, data_root, iters, resume=None, max_iters=None, interval=None):
     options = {
         'train_cfg.max_iters': iters,
-        'param_scheduler.0.end': 5,
-        'param_scheduler.1.begin': 5,
-        'param_scheduler.1.end': max_iters or iters,
+        'param_scheduler.warmup': 5,
+        'param_scheduler.end': max_iters or iters,
         'default_hooks.checkpoint.interval': interval or iters,
     }
     cfg = make_cfg(CONFIG, work_dir, data_root=data_root, **options)

@@ -17,8 +17,7 @@ def test_dist_train_two_processes(tmp_path, fashion_root):
            f'train_dataloader.dataset.data_root={fashion_root}',
            'train_dataloader.dataset.num_samples=256', 'train_dataloader.batch_size=8',
            'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-           'train_cfg.max_iters=4', 'param_scheduler.0.end=2', 'param_scheduler.1.begin=2',
-           'param_scheduler.1.end=4', 'default_hooks.checkpoint.interval=4',
+           'train_cfg.max_iters=4', 'param_scheduler.warmup=2', 'default_hooks.checkpoint.interval=4',
            'default_hooks.logger.interval=1', 'log_level=DEBUG']
     env = dict(os.environ, PORT=str(29500 + os.getpid() % 1000), OMP_NUM_THREADS='1')
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)

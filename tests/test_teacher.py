@@ -46,11 +46,15 @@ def test_features_equal_reference_and_stop_early(tiny_teacher_ckpt):
             lambda *_, n=number: called.append(n))
     feats = teacher(images, tokens)
     assert called == []  # blocks after the deepest requested one never run
-    assert [f.shape for f in feats] == [(3, 1 + 16 + 16, 128)] * 2
+    # named parts: CLS, the 16 student-visible tokens, the 16 diff tokens
+    assert [(f.prefix.shape, f.visible.shape, f.diff.shape) for f in feats] == [
+        ((3, 1, 128), (3, 16, 128), (3, 16, 128))] * 2
     with torch.no_grad():
         expected = reference_features(teacher.backbone, images, tokens.teacher_visible, (2, 4))
     for got, want in zip(feats, expected):
-        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(got.prefix, want[:, :1], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(got.visible, want[:, 1:17], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(got.diff, want[:, 17:], atol=1e-5, rtol=1e-5)
     assert called == [5, 6]  # the reference did run them: the hooks work
 
 
@@ -60,7 +64,7 @@ def test_teacher_is_frozen_and_stays_in_eval(tiny_teacher_ckpt):
     teacher.train()
     assert not teacher.training and not any(m.training for m in teacher.modules())
     feats = teacher(torch.randn(2, 1, 32, 32), make_split(batch=2))
-    assert not feats[0].requires_grad and not feats[0].is_inference()
+    assert all(not part.requires_grad and not part.is_inference() for part in feats[0])
 
 
 def test_init_weights_reloads_checkpoint(tiny_teacher_ckpt):

@@ -1,6 +1,6 @@
-"""What a converted checkpoint must hold: the keys and shapes of the target
-ViT, read off a reference model of the size the weights imply, and a check
-that refuses an incomplete result with the missing keys named."""
+"""What a checkpoint must hold: the keys and shapes of the target ViT (read
+off a reference model of the size the weights imply, or the model itself),
+and the one check that refuses a misfit with the keys named."""
 import math
 import re
 from typing import Dict, Optional, Tuple
@@ -13,15 +13,20 @@ Shapes = Dict[str, Tuple[int, ...]]
 _BLOCK = re.compile(r'^(layers|blocks)\.(\d+)\.')
 
 
-class IncompleteCheckpointError(ValueError):
-    """A converted checkpoint lacks weights its target backbone needs."""
+class CheckpointMismatchError(ValueError):
+    """A checkpoint does not fit the model or format it is loaded or
+    converted into (missing, unexpected or wrongly shaped weights)."""
+
+
+# the names the converters and the teacher used for it
+IncompleteCheckpointError = TeacherCheckpointError = CheckpointMismatchError
 
 
 def _first_shape(state_dict: StateDict, pattern: str, target: str) -> torch.Size:
     for key, value in state_dict.items():
         if re.fullmatch(pattern, key):
             return value.shape
-    raise IncompleteCheckpointError(
+    raise CheckpointMismatchError(
         f'{target}: cannot size the backbone, no key matches {pattern!r} '
         f'(missing keys: [{pattern!r}])')
 
@@ -105,23 +110,43 @@ def mmaction_reference(state_dict: StateDict, final_norm: str = 'fc_norm',
     return _expand_blocks(reference.state_dict(), depth or _depth(state_dict))
 
 
-def check_complete(state_dict: StateDict, reference: Shapes, target: str) -> StateDict:
-    """The entries of ``state_dict`` that ``reference`` names.
+def shapes_of(model: torch.nn.Module) -> Shapes:
+    """The key shapes of a model's state dict (the reference of a strict
+    load)."""
+    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
+
+
+def check_state_dict(state_dict: StateDict, reference: Shapes, target: str,
+                     strict: bool = False) -> StateDict:
+    """The one strict-load check: the entries of ``state_dict`` that
+    ``reference`` names, with the shapes it gives.
+
+    Args:
+        state_dict (dict): the weights, already renamed.
+        reference (dict): key -> shape the target needs.
+        target (str): what the weights are for, named in the error.
+        strict (bool): also refuse keys ``reference`` does not name (a
+            teacher load); otherwise they are dropped (an export).
 
     Raises:
-        IncompleteCheckpointError: a reference key is missing or has another
-            shape; the message lists them (and the keys left unused, which
-            usually show the misnamed ones).
+        CheckpointMismatchError: listing the missing keys, the unexpected
+            (``strict``) or unused keys, and the shape mismatches.
     """
     missing = sorted(set(reference) - set(state_dict))
-    shapes = sorted(f'{k}: {tuple(state_dict[k].shape)} != {reference[k]}'
+    extra = sorted(set(state_dict) - set(reference))
+    shapes = sorted(f'{k}: checkpoint {tuple(state_dict[k].shape)} vs {reference[k]}'
                     for k in set(reference) & set(state_dict)
-                    if tuple(state_dict[k].shape) != reference[k])
-    if missing or shapes:
-        unused = sorted(set(state_dict) - set(reference))
-        raise IncompleteCheckpointError(
-            f'refusing to write a {target} checkpoint with backbone weights '
-            f'missing:\n  missing keys ({len(missing)}): {missing}\n'
-            f'  shape mismatches ({len(shapes)}): {shapes}\n'
-            f'  unused source keys ({len(unused)}): {unused}')
+                    if tuple(state_dict[k].shape) != tuple(reference[k]))
+    if missing or shapes or (strict and extra):
+        raise CheckpointMismatchError(
+            f'{target}: the checkpoint does not fit\n'
+            f'  missing keys ({len(missing)}): {missing}\n'
+            f'  {"unexpected" if strict else "unused source"} keys ({len(extra)}): '
+            f'{extra}\n  shape mismatches ({len(shapes)}): {shapes}')
     return {k: state_dict[k] for k in reference}
+
+
+def check_complete(state_dict: StateDict, reference: Shapes, target: str) -> StateDict:
+    """:func:`check_state_dict` for a conversion into ``target``: every
+    reference key present and shaped right; other keys are dropped."""
+    return check_state_dict(state_dict, reference, f'refusing to write a {target} checkpoint')

@@ -2,7 +2,7 @@
 
 One function per target, each returning the checkpoint to save, checked
 first: every weight of the target backbone must come from the student
-(:class:`IncompleteCheckpointError` otherwise).
+(:class:`CheckpointMismatchError` otherwise).
 
 * :func:`to_mmpretrain`: ``{'state_dict': {'backbone.*'}}`` for
   ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``
@@ -21,6 +21,7 @@ from mmengine.config import Config
 
 from .checks import (check_complete, mmaction_reference, mmpretrain_reference,
                      timm_reference)
+from .io import load_checkpoint, save_checkpoint
 from .keys import backbone_of, layout_of, mmpretrain_to_timm, move_final_norm
 
 
@@ -55,12 +56,12 @@ def _student(checkpoint: dict, layout: str, target: str):
     return backbone, configured_depth(checkpoint)
 
 
-def _openmmlab_backbone(checkpoint: dict, layout: str, norm_slots, final_norm: str,
+def _openmmlab_backbone(checkpoint: dict, layout: str, final_norm: str,
                         reference_fn) -> dict:
     """The student in its own layout with the final norm in the slot the
     target config reads, checked complete, under ``backbone.``."""
     backbone, depth = _student(checkpoint, layout, layout)
-    backbone = move_final_norm(backbone, norm_slots, final_norm)
+    backbone = move_final_norm(backbone, final_norm)
     reference = reference_fn(backbone, final_norm, depth)
     weights = check_complete(backbone, reference, layout)
     return dict(meta=dict(converted_to=layout),
@@ -79,7 +80,7 @@ def to_mmpretrain(checkpoint: dict, final_norm: str = 'ln2') -> dict:
     Returns:
         dict: ``{'meta': ..., 'state_dict': {'backbone.*': ...}}``.
     """
-    return _openmmlab_backbone(checkpoint, 'mmpretrain', ['ln1', 'ln2'], final_norm,
+    return _openmmlab_backbone(checkpoint, 'mmpretrain', final_norm,
                                mmpretrain_reference)
 
 
@@ -95,7 +96,7 @@ def to_mmaction2(checkpoint: dict, final_norm: str = 'fc_norm') -> dict:
     Returns:
         dict: ``{'meta': ..., 'state_dict': {'backbone.*': ...}}``.
     """
-    return _openmmlab_backbone(checkpoint, 'mmaction2', ['norm', 'fc_norm'], final_norm,
+    return _openmmlab_backbone(checkpoint, 'mmaction2', final_norm,
                                mmaction_reference)
 
 
@@ -128,3 +129,23 @@ def to_mmseg(checkpoint: dict) -> dict:
                  if not k.startswith('ln2.')}
     return dict(meta=dict(converted_to='mmseg'),
                 state_dict=check_complete(backbone, reference, 'mmseg'))
+
+
+TO = dict(mmpretrain=to_mmpretrain, mmaction2=to_mmaction2, timm=to_timm, mmseg=to_mmseg)
+
+
+def export_file(src: str, dst: str, to: str = 'mmpretrain', **kwargs) -> str:
+    """Read the checkpoint ``src``, convert it with ``TO[to]`` (keyword
+    arguments such as ``final_norm`` passed on) and write it to ``dst``.
+
+    Example (the student of a pre-training run, for mmpretrain's fine-tune
+    ViT)::
+
+        export_file('work_dirs/amd/iter_1000.pth', 'student_backbone.pth')
+
+    Returns:
+        str: ``dst``.
+    """
+    if to not in TO:
+        raise ValueError(f'unknown export target {to!r}; one of {sorted(TO)}')
+    return save_checkpoint(TO[to](load_checkpoint(src), **kwargs), dst)

@@ -1,13 +1,26 @@
-"""Reading any checkpoint amd_mm converts, and writing the result."""
+"""Reading a checkpoint amd_mm loads or converts, loading one strictly into a
+ViT, and writing a converted one."""
+import argparse
+import contextlib
 import os
 import os.path as osp
+from typing import Callable, Optional
 
 import torch
+from mmengine.runner.checkpoint import CheckpointLoader
 
-from ..models.teachers.checkpoint_filters import load_checkpoint_file
+from .checks import check_state_dict, shapes_of
+from .keys import (add_fixed_positions, final_norm_slot, move_final_norm, strip_prefix,
+                   timm_vit_to_mmpretrain, unwrap_state_dict)
 
 
-load_checkpoint = load_checkpoint_file  # one safe loader for teachers and converters
+def load_checkpoint(path: str) -> dict:
+    """A checkpoint on CPU: MMEngine's, or an official release, which also
+    pickles its argparse ``args`` (refused by torch's weights-only loader)."""
+    allow = (torch.serialization.safe_globals([argparse.Namespace])
+             if hasattr(torch.serialization, 'safe_globals') else contextlib.nullcontext())
+    with allow:
+        return CheckpointLoader.load_checkpoint(path, map_location='cpu')
 
 
 def save_checkpoint(checkpoint: dict, path: str) -> str:
@@ -16,3 +29,28 @@ def save_checkpoint(checkpoint: dict, path: str) -> str:
     os.makedirs(folder, exist_ok=True)
     torch.save(checkpoint, path)
     return path
+
+
+def load_vit_checkpoint(model: torch.nn.Module, path: str,
+                        converter: Optional[Callable] = None) -> None:
+    """Load an OpenMMLab-format or official-release checkpoint into an amd_mm
+    ViT, strictly (a teacher, or a backbone to evaluate).
+
+    The encoder is taken out of its wrapper (``backbone.``/``encoder.``/
+    ``module.``), renamed by ``converter`` (default: the model class's
+    ``checkpoint_converter``, else official MAE -> mmpretrain), its final
+    norm moved to the model's slot and a fixed position table the release
+    does not save taken from the model.
+
+    Raises:
+        CheckpointMismatchError: the weights do not fit, with the keys.
+    """
+    if converter is None:
+        converter = getattr(type(model), 'checkpoint_converter', timm_vit_to_mmpretrain)
+    state_dict = converter(strip_prefix(unwrap_state_dict(load_checkpoint(path))))
+    state_dict = move_final_norm(state_dict, final_norm_slot(model.state_dict()))
+    state_dict = add_fixed_positions(state_dict, model)
+    weights = check_state_dict(state_dict, shapes_of(model),
+                               f'checkpoint {path!r} for {type(model).__name__}',
+                               strict=True)
+    model.load_state_dict(weights, strict=True)

@@ -16,7 +16,7 @@ result is checked like an export.
   (MMAction2 layout, final norm ``fc_norm``); their fixed sinusoid position
   table is not saved, so it is recomputed for ``num_frames``/``img_size``.
 """
-from .checks import (IncompleteCheckpointError, check_complete,
+from .checks import (CheckpointMismatchError, check_complete,
                      mmaction_reference, mmpretrain_reference)
 from .keys import (move_final_norm, official_encoder, timm_vit_to_mmpretrain,
                    videomae_to_mmaction)
@@ -30,8 +30,8 @@ def _wrap(weights, release):
 def _image(checkpoint: dict, release: str) -> dict:
     encoder = official_encoder(checkpoint)
     if 'norm.weight' not in encoder:  # global-pool fine-tunes keep it in fc_norm
-        encoder = move_final_norm(encoder, ['fc_norm', 'norm'], 'norm')
-    weights = move_final_norm(timm_vit_to_mmpretrain(encoder), ['ln1', 'ln2'], 'ln2')
+        encoder = move_final_norm(encoder, 'norm')
+    weights = move_final_norm(timm_vit_to_mmpretrain(encoder), 'ln2')
     reference = mmpretrain_reference(weights, 'ln2')
     return _wrap(check_complete(weights, reference, f'amd_mm MaskedViT (from {release})'),
                  release)
@@ -40,10 +40,10 @@ def _image(checkpoint: dict, release: str) -> dict:
 def _video(checkpoint: dict, release: str, num_frames: int, img_size: int) -> dict:
     from mmaction.models.backbones.vit_mae import get_sinusoid_encoding
     weights = videomae_to_mmaction(official_encoder(checkpoint))
-    weights = move_final_norm(weights, ['norm', 'fc_norm'], 'fc_norm')
+    weights = move_final_norm(weights, 'fc_norm')
     projection = weights.get('patch_embed.projection.weight')
     if projection is None:
-        raise IncompleteCheckpointError(
+        raise CheckpointMismatchError(
             f'{release}: missing keys: [patch_embed.proj.weight] (no encoder found)')
     dims, _, tubelet, patch, _ = projection.shape
     tokens = (img_size // patch) ** 2 * (num_frames // tubelet)

@@ -6,6 +6,7 @@ import numpy as np
 from mmpretrain.datasets import BaseDataset
 
 from ..registry import DATASETS
+from .transforms.asymmetric_masking import MaskingFieldMixin
 
 FASHION_MNIST_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
                          'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
@@ -23,7 +24,7 @@ def read_idx(path: str) -> np.ndarray:
 
 
 @DATASETS.register_module()
-class IdxImageDataset(BaseDataset):
+class IdxImageDataset(MaskingFieldMixin, BaseDataset):
     """Fashion-MNIST (or MNIST) from its idx files, fetched by
     ``tools/data/fetch_data.py`` into ``data/fashion-mnist``.
 
@@ -34,6 +35,8 @@ class IdxImageDataset(BaseDataset):
         split (str): 'train' or 'test'.
         num_samples (int, optional): keep only the first ``num_samples``.
         pipeline (list): transforms.
+        masking (dict, optional): the mask transform put at the pipeline's
+            ``'masking'`` step (:class:`MaskingFieldMixin`).
     """
     METAINFO = dict(classes=FASHION_MNIST_CLASSES)
 

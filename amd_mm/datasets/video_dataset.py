@@ -3,6 +3,7 @@ from mmaction.datasets import VideoDataset
 from mmengine.logging import MMLogger
 
 from ..registry import DATASETS
+from .transforms.asymmetric_masking import MaskingFieldMixin
 
 # What a corrupt, unreadable, missing or too-short video raises in the
 # pipeline (decord's DECORDError is a RuntimeError; FileNotFoundError an
@@ -12,7 +13,7 @@ VIDEO_ERRORS = (OSError, RuntimeError, ValueError, EOFError)
 
 
 @DATASETS.register_module()
-class SkippingVideoDataset(VideoDataset):
+class SkippingVideoDataset(MaskingFieldMixin, VideoDataset):
     """``mmaction.VideoDataset`` (annotation lines ``path label``) for
     pre-training on large, imperfect video collections.
 
@@ -30,17 +31,13 @@ class SkippingVideoDataset(VideoDataset):
     once and gives each copy its own crop and mask.
 
     Args:
+        masking (dict, optional): the mask transform put at the pipeline's
+            ``'masking'`` step(s) (:class:`MaskingFieldMixin`).
         **kwargs: the arguments of ``mmaction.datasets.VideoDataset``
             (``ann_file``, ``data_prefix=dict(video=...)``, ``pipeline``).
     """
 
     def __init__(self, *args, **kwargs):
-        if 'num_repeats' in kwargs:
-            raise TypeError(
-                f"SkippingVideoDataset got num_repeats={kwargs['num_repeats']!r}: "
-                'repeated augmentation moved into the pipeline; wrap the '
-                "per-copy transforms in dict(type='RepeatedViews', num_views=N, "
-                'transforms=[...]) (one decode for all N copies)')
         self.num_skipped = 0
         super().__init__(*args, **kwargs)
 

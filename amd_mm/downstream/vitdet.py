@@ -11,9 +11,8 @@ from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 
-from ..converters import (IncompleteCheckpointError, layout_of, load_checkpoint,
-                          mmpretrain_to_timm)
-from ..converters.keys import unwrap_state_dict
+from ..converters import (CheckpointMismatchError, layout_of, load_checkpoint,
+                          mmpretrain_to_timm, strip_prefix, unwrap_state_dict)
 from ..registry import MMDET_MODELS
 from .layer_decay import vit_layer_depth
 
@@ -211,14 +210,14 @@ class ViTDet(BaseModule):
     def load_pretrained(self, path: str, prefix: str = None):
         """Load a pre-trained ViT (see the class doc), checked."""
         state = unwrap_state_dict(load_checkpoint(path))
-        if prefix and any(k.startswith(prefix) for k in state):
-            state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        if prefix:
+            state = strip_prefix(state, (prefix, ))
         if layout_of(state) == 'mmpretrain':
             state = mmpretrain_to_timm(state)
         expected = [k for k in self.state_dict() if '.rel_pos_' not in k]
         missing = [k for k in expected if k not in state]
         if missing:
-            raise IncompleteCheckpointError(
+            raise CheckpointMismatchError(
                 f'ViTDet: {path!r} lacks pre-trained weights; missing keys '
                 f'({len(missing)}): {missing}')
         weights = {k: state[k] for k in expected}

@@ -23,8 +23,7 @@ view_transforms = [
          num_fixed_crops=13),
     dict(type='mmaction.Resize', scale=(img_size, img_size), keep_ratio=False),
     dict(type='mmaction.FormatShape', input_format='NCTHW'),
-    dict(type='AsymmetricMasking', input_size=token_grid,
-         student_mask_ratio=0.9, teacher_mask_ratio=0.75),
+    'masking',  # the dataset's `masking` transform, per view
 ]
 train_pipeline = [
     dict(type='mmaction.DecordInit'),
@@ -32,27 +31,29 @@ train_pipeline = [
     dict(type='mmaction.SampleFrames', clip_len=clip_len, frame_interval=2, num_clips=1),
     dict(type='mmaction.DecordDecode'),
     dict(type='RepeatedViews', num_views=num_views, transforms=view_transforms),
-    dict(type='PackInputs', input_key='imgs', algorithm_keys=['diff_mask', 'teacher_mask']),
+    dict(type='PackInputs', input_key='imgs', algorithm_keys=['diff_mask']),
 ]
 train_dataloader = dict(
     batch_size=1, num_workers=2, pin_memory=False,  # 1 video x 4 views
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(ann_file=ann_file, data_prefix=dict(video=data_root),
-                 pipeline=train_pipeline))
+                 pipeline=train_pipeline, masking=dict(input_size=token_grid)))
 
 video_vit = dict(type='MaskedVideoViT', img_size=img_size, patch_size=16,
                  num_frames=clip_len, tubelet_size=2)
 model = dict(
-    type='MaskedDistiller',
+    type='AMD',
     data_preprocessor={{_base_.data_preprocessor}},
     backbone=dict(video_vit, embed_dims=64, depth=4, num_heads=4, feature_blocks=(2, 4)),
     teacher=dict(type='FrozenTeacher', feature_blocks=(3, 6), checkpoint=teacher_checkpoint,
                  backbone=dict(video_vit, embed_dims=128, depth=6, num_heads=4)),
     neck=dict(
         type='DistillNeck', student_dims=64, teacher_dims=128, grid=token_grid,
-        num_prefix=0, num_layers=2, projection='linear',
+        num_prefix=0, projection='linear',
         generator=dict(depth=1, num_heads=4),
-        decoder=dict(embed_dims=64, depth=2, num_heads=4, out_dims=2 * 16 * 16 * 3)),
+        # no bias on the decoder's input projection, as official encoder_to_decoder
+        decoder=dict(embed_dims=64, depth=2, num_heads=4, out_dims=2 * 16 * 16 * 3,
+                     input_proj_bias=False)),
     head=dict(
         type='MaskedDistillHead', patch_size=16, tubelet_size=2, norm_pix='patch_channel',
         pixel_loss=dict(type='TokenAlignLoss', criterion='l2'),

@@ -12,14 +12,14 @@ teacher_checkpoint = 'work_dirs/teachers/mae_vit-tiny-p4_fashion-mnist.pth'
 vit = dict(type='MaskedViT', img_size=32, patch_size=4, patch_cfg=dict(in_channels=1))
 
 model = dict(
-    type='MaskedDistiller',
+    type='AMD',
     data_preprocessor={{_base_.data_preprocessor}},
     backbone=dict(vit, arch=student_arch, feature_blocks=(2, 4)),
     teacher=dict(type='FrozenTeacher', backbone=dict(vit, arch=teacher_arch),
                  feature_blocks=(3, 6), checkpoint=teacher_checkpoint),
     neck=dict(
         type='DistillNeck', student_dims=64, teacher_dims=128, grid={{_base_.token_grid}},
-        num_layers=2, projection='linear',
+        projection='linear',
         generator=dict(depth=1, num_heads=4),
         decoder=dict(embed_dims=64, depth=2, num_heads=4, out_dims=4 * 4 * 1)),
     head=dict(

@@ -1,5 +1,5 @@
 # AMD ViT-B/16 on Kinetics-400, the official recipe (MCG-NJU/AMD
-# scripts/pretrain/k400, algorithms.md §1.5): 16 frames at stride 4,
+# scripts/pretrain/k400): 16 frames at stride 4,
 # teacher VideoMAE ViT-L pre-trained 1600 epochs on K400, 200 epochs x 4
 # repeats ("800e"); paper: 82.2 top-1 after fine-tuning.
 #   tools/dist_train.sh configs/amd/vit-b_k400.py 8

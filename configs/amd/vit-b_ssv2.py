@@ -1,5 +1,5 @@
 # AMD ViT-B/16 on Something-Something V2, the official recipe
-# (MCG-NJU/AMD scripts/pretrain/ssv2, algorithms.md §1.5): 16 frames at
+# (MCG-NJU/AMD scripts/pretrain/ssv2): 16 frames at
 # stride 2, teacher VideoMAE ViT-L pre-trained 2400 epochs on SSv2,
 # 200 epochs x 4 repeats, reported as "800e"; paper: 73.3 top-1 after
 # fine-tuning. Official runs used 32 GPUs x 64 clips; the lr follows the

@@ -5,19 +5,13 @@
 # and CLS (SmoothL1, beta 2), no pixel loss.
 _base_ = '../amd/amd_vit-nano-p4_fashion-mnist.py'
 stage_iters = 1000
-train_dataloader = dict(dataset=dict(pipeline=[
-    dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.5, 1.0),
-         backend='pillow', interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='AsymmetricMasking', input_size=(8, 8),
-         student_mask_ratio=0.75, teacher_mask_ratio=0.0),
-    dict(type='PackInputs', algorithm_keys=['diff_mask', 'teacher_mask']),
-]))
+train_dataloader = dict(dataset=dict(masking=dict(teacher_mask_ratio=0.0)))
 model = dict(
+    type='dBOT',
     backbone=dict(feature_blocks=()),
     teacher=dict(backbone=dict(arch={{_base_.student_arch}}), feature_blocks=(4, ),
                  checkpoint=None),
-    neck=dict(teacher_dims=64, num_layers=0, generator_input='latent',
+    neck=dict(teacher_dims=64, generator_input='latent',
               generator=dict(embed_dims=64, depth=2, num_heads=4, out_dims=64,
                              final_norm=True, predict_prefix=True),
               decoder=None),
@@ -25,12 +19,8 @@ model = dict(
               gen_loss=dict(type='TokenAlignLoss', criterion='smooth_l1', beta=2.0,
                             target_norm='layer_norm')))
 # one stage's schedule, replayed at each stage by TeacherBootstrapHook
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=50),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=stage_iters, eta_min=1e-5),
-]
+param_scheduler = dict(warmup=50, end=stage_iters)
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=2 * stage_iters)
-custom_hooks = [
-    dict(type='TorchRNGStateHook'),
-    dict(type='TeacherBootstrapHook', stages=[stage_iters], by_epoch=False),
-]
+# a named default hook: default_hooks.teacher_bootstrap.stages=[...]
+default_hooks = dict(
+    teacher_bootstrap=dict(type='TeacherBootstrapHook', stages=[stage_iters], by_epoch=False))

@@ -2,16 +2,18 @@
 # (e.g. dBOT's own or MAE's), the decoder's projection widened to 1024.
 # The official release cannot run this (its teacher is built at the student's
 # width). Our reading: one 1600-epoch stage, no bootstrapping.
-_base_ = './vit-b_in1k.py'
+_base_ = [
+    '../_base_/models/dbot_vit-b.py',
+    '../_base_/datasets/imagenet_masked.py',
+    '../_base_/schedules/adamw_epoch_cosine.py',
+]
 teacher_checkpoint = 'checkpoints/dbot_vit_large.pth'  # placeholder, loaded strictly
+train_dataloader = dict(dataset=dict(masking=dict(teacher_mask_ratio=0.0)))
 model = dict(
+    data_preprocessor={{_base_.data_preprocessor}},
     teacher=dict(backbone=dict(type='MaskedViT', arch='l', img_size=224, patch_size=16),
                  feature_blocks=(24, ), checkpoint=teacher_checkpoint),
     neck=dict(teacher_dims=1024, generator=dict(out_dims=1024)))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=40,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=1600 - 40, by_epoch=True, begin=40, end=1600,
-         eta_min=0.0, convert_to_iter_based=True),
-]
-custom_hooks = [dict(type='TorchRNGStateHook')]
+optim_wrapper = dict(clip_grad=dict(max_norm=3.0))
+max_epochs = 1600
+train_cfg = dict(max_epochs=max_epochs)

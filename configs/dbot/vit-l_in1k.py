@@ -8,8 +8,4 @@ model = dict(
     teacher=dict(backbone=vit, feature_blocks=(0, )),
     neck=dict(student_dims=1024, teacher_dims=1024, generator=dict(out_dims=1024)))
 optim_wrapper = dict(clip_grad=None)
-custom_hooks = [
-    dict(type='TorchRNGStateHook'),
-    dict(type='TeacherBootstrapHook', stages=[800], by_epoch=True,
-         stage_feature_blocks=[(0, ), (24, )]),
-]
+default_hooks = dict(teacher_bootstrap=dict(stage_feature_blocks=[(0, ), (24, )]))

@@ -1,6 +1,8 @@
-"""Per-sample student / teacher / diff token masks."""
+"""Per-sample student / teacher / diff token masks, and the dataset field
+that configures them by key."""
+import copy
 import math
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -52,8 +54,13 @@ class AsymmetricMasking(BaseTransform):
 
     Added keys (flat bool arrays over ``T*H*W`` tokens, raster order):
     ``mask`` (hidden from the student; packed by ``PackInputs`` by default),
-    ``diff_mask`` (teacher-only) and ``teacher_mask`` (hidden from the
-    teacher) — add the last two to ``PackInputs.algorithm_keys``.
+    ``diff_mask`` (teacher-only; add it to ``PackInputs.algorithm_keys``)
+    and ``teacher_mask`` (hidden from the teacher; for pictures and checks,
+    the model does not read it).
+
+    In a config it is usually the dataset's ``masking`` field (see
+    :class:`MaskingFieldMixin`), so its ratios are set by key, e.g.
+    ``train_dataloader.dataset.masking.student_mask_ratio=0.9``.
 
     Args:
         input_size (Sequence[int]): token grid, (H, W) or (T, H, W).
@@ -62,9 +69,12 @@ class AsymmetricMasking(BaseTransform):
     """
 
     def __init__(self,
-                 input_size: Sequence[int],
+                 input_size: Optional[Sequence[int]] = None,
                  student_mask_ratio: float = 0.75,
                  teacher_mask_ratio: float = 0.5):
+        if input_size is None:
+            raise ValueError('AsymmetricMasking.input_size (the token grid) is not set: '
+                             'give it in the dataset\'s `masking` field')
         size = tuple(int(s) for s in (input_size if isinstance(input_size, Sequence)
                                       else (input_size, input_size)))
         if len(size) not in (2, 3) or min(size) < 1:
@@ -106,3 +116,73 @@ class AsymmetricMasking(BaseTransform):
         return (f'{self.__class__.__name__}(input_size={self.input_size}, '
                 f'student_mask_ratio={self.student_mask_ratio}, '
                 f'teacher_mask_ratio={self.teacher_mask_ratio})')
+
+
+MASKING_PLACEHOLDER = 'masking'
+
+
+def _fill(node, masking: dict, found: list):
+    if node == MASKING_PLACEHOLDER:
+        found.append(True)
+        return copy.deepcopy(masking)
+    if isinstance(node, dict):
+        return {k: _fill(v, masking, found) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return type(node)(_fill(v, masking, found) for v in node)
+    return node
+
+
+def fill_masking(pipeline: Sequence, masking: Optional[dict]) -> list:
+    """``pipeline`` with every ``'masking'`` placeholder (nested ones, e.g. in
+    :class:`RepeatedViews`, included) replaced by the ``masking`` transform
+    config.
+
+    Raises:
+        ValueError: a placeholder without a ``masking`` config, or a
+            ``masking`` config without a placeholder to put it.
+    """
+    found: list = []
+    if masking is None:
+        _fill(list(pipeline), {}, found)
+        if found:
+            raise ValueError("the pipeline has a 'masking' step but the dataset has no "
+                             '`masking` field (e.g. masking=dict(type='
+                             "'AsymmetricMasking', input_size=..., ...))")
+        return list(pipeline)
+    filled = _fill(list(pipeline), dict(masking), found)
+    if not found:
+        raise ValueError("the dataset's `masking` field is set but its pipeline has "
+                         "no 'masking' step to say where masks are drawn")
+    return filled
+
+
+class MaskingFieldMixin:
+    """The ``masking`` field of a pre-training dataset: the config of the
+    mask transform, put at the ``'masking'`` step(s) of its pipeline.
+
+    The pipeline says *where* masks are drawn, the field *which* masks, so a
+    mask ratio is one key (``train_dataloader.dataset.masking.
+    teacher_mask_ratio``) instead of a pipeline index, and a child config
+    changes it with ``train_dataloader = dict(dataset=dict(masking=dict(
+    student_mask_ratio=0.9)))``.
+
+    Args:
+        masking (dict, optional): a transform config, e.g.
+            ``dict(type='AsymmetricMasking', input_size=(14, 14),
+            student_mask_ratio=0.75, teacher_mask_ratio=0.5)``.
+        pipeline (list): transforms, with ``'masking'`` where the masks go.
+    """
+
+    def __init__(self, *args, masking: Optional[dict] = None, pipeline=(), **kwargs):
+        self.masking = copy.deepcopy(masking)
+        super().__init__(*args, pipeline=fill_masking(pipeline, masking), **kwargs)
+
+
+def masking_of(cfg) -> Optional[dict]:
+    """The mask transform config of a config's training dataset (wrappers
+    such as ``RepeatDataset`` looked through), None without one."""
+    dataset = cfg['train_dataloader']['dataset']
+    while 'masking' not in dataset and isinstance(dataset.get('dataset'), dict):
+        dataset = dataset['dataset']
+    masking = dataset.get('masking')
+    return None if masking is None else copy.deepcopy(dict(masking))

@@ -25,6 +25,8 @@ def restart_schedulers(runner) -> None:
     schedulers = runner.param_schedulers or []
     if isinstance(schedulers, dict):
         schedulers = [s for group in schedulers.values() for s in group]
+    # a composite (WarmupCosineLR) restarts its parts
+    schedulers = [part for s in schedulers for part in getattr(s, 'schedulers', [s])]
     for scheduler in schedulers:
         name = scheduler.param_name
         for group in scheduler.optimizer.param_groups:
@@ -54,6 +56,10 @@ class TeacherBootstrapHook(Hook):
     rank 0, so all ranks stay identical, and AdamW's moments of the previous
     student are not carried into the new one (set ``reset_optimizer=False``
     to keep them, as the official code does).
+
+    Configs register it as ``default_hooks.teacher_bootstrap`` (a named entry
+    of MMEngine's ``default_hooks``), so its fields are keys such as
+    ``default_hooks.teacher_bootstrap.stages``.
 
     Args:
         stages (Sequence[int]): where each new stage starts, in epochs

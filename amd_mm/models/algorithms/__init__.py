@@ -1,3 +1,5 @@
+from .dbot import dBOT
+from .dmae import DMAE
 from .masked_distiller import MaskedDistiller
 
-__all__ = ['MaskedDistiller']
+__all__ = ['DMAE', 'MaskedDistiller', 'dBOT']

@@ -8,6 +8,7 @@ from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 
 from ...registry import MODELS
+from ..heads.distill_head import InputNorm
 from ..utils import TokenSplit
 
 
@@ -22,16 +23,29 @@ class MaskedDistiller(BaseSelfSupervisor):
     The student (``backbone``) encodes its visible tokens; the frozen
     ``teacher`` encodes those plus the diff tokens; the ``neck`` projects and
     generates; the ``head`` compares. Masks come from the data pipeline
-    (:class:`~amd_mm.datasets.transforms.AsymmetricMasking`).
+    (:class:`~amd_mm.datasets.transforms.AsymmetricMasking`). The paper's
+    loss, per batch:
+
+        L = L_pix + mean_l L_dir + mean_l L_gen
+
+    logged as ``loss_pixel``, ``loss_direct`` and ``loss_gen``
+    (:class:`~amd_mm.models.heads.MaskedDistillHead`). :class:`DMAE` and
+    :class:`dBOT` are the same class under their papers' names and terms.
 
     Args:
         backbone (dict): the student, e.g. ``MaskedViT``.
-        neck (dict): ``DistillNeck``.
+        neck (dict): ``DistillNeck``; its ``num_layer_pairs`` defaults to
+            the number of ``backbone.feature_blocks``.
         head (dict): ``MaskedDistillHead``.
         teacher (dict, optional): ``FrozenTeacher``; None for plain MAE.
         data_preprocessor (dict, optional): defaults to
             ``SelfSupDataPreprocessor``.
     """
+
+    #: log name of each term of the head's loss, by the head's name
+    #: (``loss_pixel``, ``loss_direct``, ``loss_gen``); subclasses rename
+    #: their paper's terms
+    term_names: Dict[str, str] = {}
 
     def __init__(self,
                  backbone: dict,
@@ -40,6 +54,9 @@ class MaskedDistiller(BaseSelfSupervisor):
                  teacher: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
+        neck = dict(neck)
+        if neck.get('num_layer_pairs') is None and neck.get('num_layers') is None:
+            neck['num_layer_pairs'] = len(backbone.get('feature_blocks', ()))
         super().__init__(backbone=backbone, neck=neck, head=head,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.teacher = MODELS.build(copy.deepcopy(teacher)) if teacher else None
@@ -48,17 +65,16 @@ class MaskedDistiller(BaseSelfSupervisor):
     def _check_wiring(self):
         """Fail at build time, naming the fields, when the parts disagree."""
         student_blocks = self.backbone.feature_blocks
-        if len(student_blocks) != self.neck.num_layers:
+        pairs = self.neck.num_layer_pairs
+        if len(student_blocks) != pairs:
             raise ValueError(
                 f'backbone.feature_blocks={list(student_blocks)} has '
-                f'{len(student_blocks)} entries but neck.num_layers='
-                f'{self.neck.num_layers}')
-        wants_teacher = self.neck.num_layers or len(self.neck.generators)
-        if wants_teacher and self.teacher is None:
-            raise ValueError('the neck aligns features (neck.num_layers / '
+                f'{len(student_blocks)} entries but neck.num_layer_pairs={pairs}')
+        if (pairs or len(self.neck.generators)) and self.teacher is None:
+            raise ValueError('the neck aligns features (backbone.feature_blocks / '
                              'neck.generator) but the model has no `teacher`')
         if self.teacher is not None:
-            needed = max(self.neck.num_layers, len(self.neck.generators))
+            needed = max(pairs, len(self.neck.generators))
             got = len(self.teacher.feature_blocks)
             if got != needed:
                 raise ValueError(
@@ -82,6 +98,11 @@ class MaskedDistiller(BaseSelfSupervisor):
         tokens = TokenSplit.from_data_samples(data_samples, views).to(inputs.device)
         return inputs, tokens
 
+    @property
+    def input_norm(self) -> Optional[InputNorm]:
+        """How the data preprocessor normalised the inputs."""
+        return InputNorm.of(self.data_preprocessor)
+
     @torch.no_grad()
     def reconstruct(self, inputs: torch.Tensor, data_samples: List[DataSample]):
         """Pixel reconstruction for visualisation: ``(reconstruction,
@@ -92,12 +113,15 @@ class MaskedDistiller(BaseSelfSupervisor):
         inputs, tokens = self.split_views(inputs, data_samples)
         student = self.backbone(inputs, tokens.student_visible)
         pred = self.neck.decoder(student.latent, tokens.student_visible, tokens.student_masked)
-        return self.head.predicted_pixels(pred, inputs, tokens), tokens
+        return self.head.predicted_pixels(pred, inputs, tokens, self.input_norm), tokens
 
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """L = L_pix + mean_l L_dir + mean_l L_gen, one logged entry per term
+        (MMEngine sums the entries)."""
         inputs, tokens = self.split_views(inputs, data_samples)
         student = self.backbone(inputs, tokens.student_visible)
-        targets = self.teacher(inputs, tokens) if self.teacher else []
-        preds = self.neck(student, tokens)
-        return self.head.loss(preds, targets, inputs, tokens)
+        teacher = self.teacher(inputs, tokens) if self.teacher is not None else None
+        pred = self.neck(student, tokens)
+        losses = self.head.loss(pred, teacher, inputs, tokens, self.input_norm)
+        return {self.term_names.get(name, name): value for name, value in losses.items()}

@@ -29,6 +29,12 @@ class MaskedEncoderMixin:
 
     with_cp: bool = False
 
+    @property
+    def num_prefix_tokens(self) -> int:
+        """Tokens before the patch tokens in every output (CLS: 1 or 0)."""
+        prefix = self._prefix_tokens(1)
+        return 0 if prefix is None else prefix.shape[1]
+
     def _pre_blocks(self, tokens: torch.Tensor) -> torch.Tensor:
         return tokens
 

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmaction.models.backbones.vit_mae import Attention, VisionTransformer
 
 from ...registry import MMACTION_MODELS, register_model
-from ..teachers.checkpoint_filters import videomae_to_mmaction
+from ...converters.keys import videomae_to_mmaction
 from ..utils.init import mae_init_
 from .masked_encoder import MaskedEncoderMixin
 

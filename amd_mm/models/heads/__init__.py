@@ -1,3 +1,4 @@
-from .distill_head import MaskedDistillHead, patchify, pixel_targets, unpatchify
+from .distill_head import (InputNorm, MaskedDistillHead, patchify, pixel_targets,
+                           unpatchify)
 
-__all__ = ['MaskedDistillHead', 'patchify', 'pixel_targets', 'unpatchify']
+__all__ = ['InputNorm', 'MaskedDistillHead', 'patchify', 'pixel_targets', 'unpatchify']

@@ -1,12 +1,14 @@
 """Compares the neck's predictions with their targets: pixels and teacher
 features."""
 import copy
-from typing import Dict, List, Optional
+from typing import Dict, List, NamedTuple, Optional, Sequence
 
 import torch
 from mmengine.model import BaseModule
 
 from ...registry import MODELS
+from ..necks.distill_neck import NeckOutput, TokenPrediction
+from ..teachers.frozen_teacher import TeacherFeatures
 from ..utils import TokenSplit
 
 
@@ -56,27 +58,74 @@ def gather_patches(patches: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return torch.gather(patches, 1, index[..., None, None].expand(-1, -1, *patches.shape[2:]))
 
 
-def pixel_targets(inputs, patch_size, tubelet_size=1, norm_pix='patch', index=None):
+class InputNorm(NamedTuple):
+    """How the data preprocessor normalised the inputs: ``x = (raw - mean) /
+    std`` per channel, ``raw`` in [0, ``max_value``] (255 for uint8 data)."""
+    mean: torch.Tensor
+    std: torch.Tensor
+    max_value: float = 255.
+
+    @classmethod
+    def of(cls, data_preprocessor) -> Optional['InputNorm']:
+        """The normalisation of an mmpretrain/MMAction2 data preprocessor
+        (None when it does not normalise)."""
+        if not getattr(data_preprocessor, '_enable_normalize', False):
+            return None
+        return cls(data_preprocessor.mean.flatten(), data_preprocessor.std.flatten())
+
+    def _shape(self, value: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return value.to(like).reshape(1, -1, *([1] * (like.ndim - 2)))
+
+    def to_unit(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Normalised inputs -> raw pixels in [0, 1]."""
+        return (inputs * self._shape(self.std, inputs)
+                + self._shape(self.mean, inputs)) / self.max_value
+
+    def from_unit(self, pixels: torch.Tensor) -> torch.Tensor:
+        """The inverse of :meth:`to_unit`."""
+        return ((pixels * self.max_value - self._shape(self.mean, pixels))
+                / self._shape(self.std, pixels))
+
+
+def target_space(inputs: torch.Tensor, norm_pix, input_norm: Optional[InputNorm]):
+    """The pixels a target is computed from: 'patch_channel' standardises the
+    un-normalised [0, 1] pixels, as VideoMAE/AMD ``engine_for_pretraining.py``
+    (so its ``std + 1e-6`` acts on the official scale); 'patch' and None use
+    the preprocessor's normalised inputs, as MAE ``models_mae.py``."""
+    if norm_pix == 'patch_channel' and input_norm is not None:
+        return input_norm.to_unit(inputs.float())
+    return inputs.float()
+
+
+def pixel_targets(inputs, patch_size, tubelet_size=1, norm_pix='patch', index=None,
+                  input_norm: Optional[InputNorm] = None):
     """Per-token pixel targets (B, N, t*p*p*C), or only at the tokens
     ``index`` (B, n) — normalised after selection, so no work is spent on
-    patches that are not predicted. See :func:`patch_statistics`."""
-    patches = patchify(inputs.float(), patch_size, tubelet_size)
+    patches that are not predicted. See :func:`patch_statistics` and
+    :func:`target_space`."""
+    patches = patchify(target_space(inputs, norm_pix, input_norm), patch_size, tubelet_size)
     if index is not None:
         patches = gather_patches(patches, index)
     mean, std = patch_statistics(patches, norm_pix)
     return ((patches - mean) / std).flatten(2)
 
 
+def _mean(terms: List[torch.Tensor]) -> torch.Tensor:
+    return torch.stack(terms).mean()
+
+
 @MODELS.register_module()
 class MaskedDistillHead(BaseModule):
-    """Loss terms of masked distillation, one logged entry each:
+    """The loss of masked distillation, L = L_pix + mean_l L_dir + mean_l
+    L_gen, one logged entry per term:
 
-    * ``loss_pixel``: pixel reconstruction at the student-masked tokens;
-    * ``loss_direct``: phi_l(z_s^l) vs the teacher at the student-visible
-      tokens (and CLS when ``align_prefix``), averaged over layers;
-    * ``loss_gen``: G_l(...) vs the teacher at the diff tokens (and CLS when
-      the generator predicts it), averaged over layers. Absent when there are
-      no diff tokens (symmetric masking).
+    * ``loss_pixel`` (L_pix): pixel reconstruction at the student-masked
+      tokens;
+    * ``loss_direct`` (L_dir): phi_l(z_s^l) vs the teacher's block at the
+      student-visible tokens (and CLS when ``align_prefix``);
+    * ``loss_gen`` (L_gen): G_l(...) vs the teacher's block at the diff tokens
+      (and CLS when the generator predicts it). Absent when there are no diff
+      tokens (symmetric masking).
 
     Layers are averaged as the official AMD code does (the paper writes a
     plain sum); use ``loss_weight`` to recover the sum.
@@ -86,7 +135,8 @@ class MaskedDistillHead(BaseModule):
         tubelet_size (int): frames per token (1 for images).
         norm_pix (str, optional): see :func:`pixel_targets`.
         pixel_loss, direct_loss, gen_loss (dict, optional): ``TokenAlignLoss``
-            configs (criterion, normalisation, ``loss_weight``).
+            configs (criterion, normalisation, ``loss_weight``); None drops
+            the term.
         align_prefix (bool): include the CLS token in direct alignment.
     """
 
@@ -102,8 +152,7 @@ class MaskedDistillHead(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.patch_size = patch_size
         self.tubelet_size = tubelet_size
-        pixel_targets(torch.zeros(1, 1, tubelet_size, patch_size, patch_size),
-                      patch_size, tubelet_size, norm_pix)  # validates norm_pix
+        patch_statistics(torch.zeros(1, 1, 2, 1), norm_pix)  # validates norm_pix
         self.norm_pix = norm_pix
         self.align_prefix = align_prefix
         build = lambda cfg: MODELS.build(copy.deepcopy(cfg)) if cfg else None  # noqa
@@ -111,13 +160,14 @@ class MaskedDistillHead(BaseModule):
         self.direct_loss = build(direct_loss)
         self.gen_loss = build(gen_loss)
 
-    def predicted_pixels(self, pred: torch.Tensor, inputs: torch.Tensor,
-                         tokens: TokenSplit) -> torch.Tensor:
+    def predicted_pixels(self, pred: torch.Tensor, inputs: torch.Tensor, tokens: TokenSplit,
+                         input_norm: Optional[InputNorm] = None) -> torch.Tensor:
         """The input with its student-masked patches replaced by the
-        prediction, mapped back from the normalised target space with each
-        patch's own statistics (as MAE's visualisation). Same shape as
-        ``inputs``."""
-        patches = patchify(inputs.float(), self.patch_size, self.tubelet_size)
+        prediction, mapped back from the target space with each patch's own
+        statistics (as MAE's visualisation). Same shape and space as
+        ``inputs`` (the preprocessor's normalised one)."""
+        space = target_space(inputs, self.norm_pix, input_norm)
+        patches = patchify(space, self.patch_size, self.tubelet_size)
         B, N, K, C = patches.shape
         index = tokens.student_masked
         mean, std = patch_statistics(gather_patches(patches, index), self.norm_pix)
@@ -126,36 +176,58 @@ class MaskedDistillHead(BaseModule):
                                values.to(patches.dtype)).flatten(2)
         grid = ((inputs.shape[2] // self.tubelet_size, ) if inputs.ndim == 5 else ()) + (
             inputs.shape[-2] // self.patch_size, inputs.shape[-1] // self.patch_size)
-        return unpatchify(flat, grid, self.patch_size, self.tubelet_size, C)
+        out = unpatchify(flat, grid, self.patch_size, self.tubelet_size, C)
+        if self.norm_pix == 'patch_channel' and input_norm is not None:
+            out = input_norm.from_unit(out)
+        return out
 
-    def loss(self, preds: Dict[str, object], teacher_features: List[torch.Tensor],
-             inputs: torch.Tensor, tokens: TokenSplit) -> Dict[str, torch.Tensor]:
+    def pixel_term(self, pred: torch.Tensor, inputs: torch.Tensor, tokens: TokenSplit,
+                   input_norm: Optional[InputNorm] = None) -> torch.Tensor:
+        """L_pix: the decoder's prediction vs the pixel targets at the
+        student-masked tokens."""
+        target = pixel_targets(inputs, self.patch_size, self.tubelet_size, self.norm_pix,
+                               index=tokens.student_masked, input_norm=input_norm)
+        return self.pixel_loss(pred, target)
+
+    def direct_term(self, pred: TokenPrediction, teacher: TeacherFeatures) -> torch.Tensor:
+        """L_dir of one layer: at the student-visible tokens, and at CLS
+        when ``align_prefix``."""
+        if self.align_prefix:
+            return self.direct_loss(torch.cat([pred.prefix, pred.tokens], 1),
+                                    torch.cat([teacher.prefix, teacher.visible], 1))
+        return self.direct_loss(pred.tokens, teacher.visible)
+
+    def gen_term(self, pred: TokenPrediction, teacher: TeacherFeatures) -> torch.Tensor:
+        """L_gen of one layer: at the diff tokens, and at CLS when the
+        generator predicts it."""
+        target = teacher.diff
+        if pred.prefix.shape[1]:
+            pred = torch.cat([pred.prefix, pred.tokens], 1)
+            target = torch.cat([teacher.prefix, target], 1)
+        else:
+            pred = pred.tokens
+        return self.gen_loss(pred, target)
+
+    def loss(self, pred: NeckOutput, teacher: Optional[Sequence[TeacherFeatures]],
+             inputs: torch.Tensor, tokens: TokenSplit,
+             input_norm: Optional[InputNorm] = None) -> Dict[str, torch.Tensor]:
+        """The terms of L that this model has.
+
+        Args:
+            pred (NeckOutput): the neck's predictions.
+            teacher (list[TeacherFeatures], optional): one per aligned teacher
+                block (None without a teacher).
+            inputs (Tensor): the preprocessed batch, views flattened.
+            tokens (TokenSplit): the batch's token split.
+            input_norm (InputNorm, optional): the preprocessor's
+                normalisation (used by ``norm_pix='patch_channel'``).
+        """
         losses = {}
-        if preds['pixel'] is not None and self.pixel_loss is not None:
-            target = pixel_targets(inputs, self.patch_size, self.tubelet_size,
-                                   self.norm_pix, index=tokens.student_masked)
-            losses['loss_pixel'] = self.pixel_loss(preds['pixel'], target)
-
-        n_vis, n_diff = tokens.num_visible, tokens.num_diff
-        direct, gen = [], []
-        for pred, feature in zip(preds['direct'] if self.direct_loss else [],
-                                 teacher_features):
-            prefix = feature.shape[1] - n_vis - n_diff
-            target = feature[:, :prefix + n_vis]
-            if not (self.align_prefix and prefix):
-                pred, target = pred[:, pred.shape[1] - n_vis:], target[:, prefix:]
-            direct.append(self.direct_loss(pred, target))
-        if direct:
-            losses['loss_direct'] = torch.stack(direct).mean()
-
-        for pred, feature in zip(preds['gen'] if self.gen_loss else [],
-                                 teacher_features):
-            prefix = feature.shape[1] - n_vis - n_diff
-            target = feature[:, prefix + n_vis:]
-            if pred.shape[1] == n_diff + prefix:  # the generator predicts CLS too
-                target = torch.cat([feature[:, :prefix], target], dim=1)
-            if target.shape[1]:
-                gen.append(self.gen_loss(pred, target))
-        if gen:
-            losses['loss_gen'] = torch.stack(gen).mean()
+        if self.pixel_loss is not None and pred.pixel is not None:
+            losses['loss_pixel'] = self.pixel_term(pred.pixel, inputs, tokens, input_norm)
+        if self.direct_loss is not None and pred.direct:
+            losses['loss_direct'] = _mean([self.direct_term(p, t)
+                                           for p, t in zip(pred.direct, teacher)])
+        if self.gen_loss is not None and pred.gen and tokens.num_diff:
+            losses['loss_gen'] = _mean([self.gen_term(p, t) for p, t in zip(pred.gen, teacher)])
         return losses

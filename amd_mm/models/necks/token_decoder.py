@@ -30,6 +30,8 @@ class MaskedTokenDecoder(BaseModule):
         embed_dims (int): width of the blocks. An input projection
             ``decoder_embed`` exists only when it differs from ``in_dims`` or
             ``input_proj=True``.
+        input_proj_bias (bool): whether ``decoder_embed`` has a bias (MAE's
+            has one; VideoMAE's and AMD's ``encoder_to_decoder`` has none).
         depth (int): number of blocks.
         num_heads (int): attention heads.
         grid (Sequence[int]): token layout, (H, W) or (T, H, W).
@@ -65,6 +67,7 @@ class MaskedTokenDecoder(BaseModule):
                  final_norm: bool = True,
                  predict_prefix: bool = False,
                  input_proj: Optional[bool] = None,
+                 input_proj_bias: bool = True,
                  mlp_ratio: float = 4.,
                  drop_path_rate: float = 0.,
                  norm_cfg: dict = dict(type='LN', eps=1e-6),
@@ -74,7 +77,7 @@ class MaskedTokenDecoder(BaseModule):
         self.predict_prefix = predict_prefix
         if input_proj is None:
             input_proj = in_dims != embed_dims
-        self.decoder_embed = (nn.Linear(in_dims, embed_dims)
+        self.decoder_embed = (nn.Linear(in_dims, embed_dims, bias=input_proj_bias)
                               if input_proj else nn.Identity())
         self.mask_token = nn.Parameter(torch.zeros(1, 1, embed_dims))
         # fixed (not learned) positions, as MAE/AMD; saved with the model

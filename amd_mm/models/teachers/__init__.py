@@ -1,6 +1,6 @@
-from .checkpoint_filters import (TeacherCheckpointError, load_vit_checkpoint,
-                                 timm_vit_to_mmpretrain, videomae_to_mmaction)
-from .frozen_teacher import FrozenTeacher
+from ...converters import (TeacherCheckpointError, load_vit_checkpoint,
+                           timm_vit_to_mmpretrain, videomae_to_mmaction)
+from .frozen_teacher import FrozenTeacher, TeacherFeatures
 
-__all__ = ['FrozenTeacher', 'TeacherCheckpointError', 'load_vit_checkpoint',
-           'timm_vit_to_mmpretrain', 'videomae_to_mmaction']
+__all__ = ['FrozenTeacher', 'TeacherCheckpointError', 'TeacherFeatures',
+           'load_vit_checkpoint', 'timm_vit_to_mmpretrain', 'videomae_to_mmaction']

@@ -1,14 +1,24 @@
 """A frozen, partially executed teacher ViT."""
 import copy
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence
 
 import torch
 from mmengine.model import BaseModule
 
 from ...registry import MODELS
 from ..utils import TokenSplit
-from .checkpoint_filters import load_vit_checkpoint
+from ...converters.io import load_vit_checkpoint
+
+
+class TeacherFeatures(NamedTuple):
+    """One teacher block's output, split by who sees each token: ``prefix``
+    (B, P, C), the CLS token (P = 0 without one); ``visible`` (B, n_vis, C) at
+    the student-visible tokens; ``diff`` (B, n_diff, C) at the tokens only the
+    teacher sees."""
+    prefix: torch.Tensor
+    visible: torch.Tensor
+    diff: torch.Tensor
 
 
 @MODELS.register_module()
@@ -78,12 +88,14 @@ class FrozenTeacher(BaseModule):
         """The teacher stays in eval mode whatever the runner asks."""
         return super().train(False)
 
-    def forward(self, inputs: torch.Tensor, tokens: TokenSplit) -> List[torch.Tensor]:
-        """Features (B, P + n_vis + n_diff, C) of each requested block: the
-        prefix (CLS) if any, the student-visible tokens, then the diff ones."""
+    def forward(self, inputs: torch.Tensor, tokens: TokenSplit) -> List[TeacherFeatures]:
+        """The features of each requested block at the teacher-visible tokens
+        (the student's visible ones, then the diff ones), split into parts."""
         with torch.inference_mode():
             out = self.backbone.forward_tokens(
                 inputs, tokens.teacher_visible, self.feature_blocks,
                 stop_early=True)
-        # leave inference mode so the targets can be saved for backward
-        return [feature.clone() for feature in out.features]
+        P, n_vis = self.backbone.num_prefix_tokens, tokens.num_visible
+        # clone: leave inference mode so the targets can be saved for backward
+        return [TeacherFeatures(*feature.clone().split([P, n_vis, tokens.num_diff], dim=1))
+                for feature in out.features]

@@ -1,6 +1,8 @@
 # ImageNet-1k for masked distillation: MAE's augmentation (RandomResizedCrop
-# 0.2-1, bicubic, flip) then amd_mm's masks on the 14x14 token grid.
-dataset_type = 'ImageNet'
+# 0.2-1, bicubic, flip) then amd_mm's masks on the 14x14 token grid, drawn at
+# the pipeline's 'masking' step by the dataset's `masking` transform (its
+# ratios are keys: train_dataloader.dataset.masking.student_mask_ratio).
+dataset_type = 'MaskedImageNet'  # mmpretrain's ImageNet + the `masking` field
 data_root = 'data/imagenet/'  # placeholder: mmpretrain's ImageNet layout
 token_grid = (14, 14)
 data_preprocessor = dict(
@@ -13,9 +15,8 @@ train_pipeline = [
     dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.2, 1.0),
          backend='pillow', interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='AsymmetricMasking', input_size=token_grid,
-         student_mask_ratio=0.75, teacher_mask_ratio=0.5),
-    dict(type='PackInputs', algorithm_keys=['diff_mask', 'teacher_mask']),
+    'masking',  # the dataset's `masking` transform
+    dict(type='PackInputs', algorithm_keys=['diff_mask']),
 ]
 train_dataloader = dict(
     batch_size=512,
@@ -24,4 +25,6 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type=dataset_type, data_root=data_root, split='train',
-                 pipeline=train_pipeline))
+                 pipeline=train_pipeline,
+                 masking=dict(type='AsymmetricMasking', input_size=token_grid,
+                              student_mask_ratio=0.75, teacher_mask_ratio=0.5)))

@@ -1,8 +1,10 @@
 # Video pre-training data shared by the AMD video configs: an MMAction2
 # VideoDataset list (`path label` per line), decord, MMAction2's transforms,
 # amd_mm's tube masks. Defaults are the official AMD/VideoMAE recipe
-# (algorithms.md §1.5) at 16 frames, stride 2 (SSv2); the per-dataset files
-# set the stride, roots and lists.
+# (MCG-NJU/AMD scripts/pretrain/ssv2/*, dataset/build.py) at 16 frames,
+# stride 2 (SSv2); the per-dataset files set the stride, roots and lists.
+# Masks are the dataset's `masking` transform, drawn at each view's
+# 'masking' step: train_dataloader.dataset.masking.student_mask_ratio etc.
 data_root = 'data/ssv2/videos'                   # placeholder
 ann_file = 'data/ssv2/ssv2_train_list_videos.txt'  # placeholder
 clip_len = 16          # official: --num_frames 16
@@ -25,9 +27,7 @@ view_transforms = [
          num_fixed_crops=13),
     dict(type='mmaction.Resize', scale=(img_size, img_size), keep_ratio=False),
     dict(type='mmaction.FormatShape', input_format='NCTHW'),
-    # official t_consist masks: 20 student-visible / 29 diff tokens per slot
-    dict(type='AsymmetricMasking', input_size=token_grid,
-         student_mask_ratio=0.9, teacher_mask_ratio=0.75),
+    'masking',  # the dataset's `masking` transform, per view
 ]
 train_pipeline = [
     dict(type='mmaction.DecordInit'),
@@ -39,8 +39,7 @@ train_pipeline = [
     # official repeated augmentation: decode once, then num_views copies,
     # each with its own crop and masks -> (num_views, C, T, H, W) per video
     dict(type='RepeatedViews', num_views=num_views, transforms=view_transforms),
-    dict(type='PackInputs', input_key='imgs',
-         algorithm_keys=['diff_mask', 'teacher_mask']),
+    dict(type='PackInputs', input_key='imgs', algorithm_keys=['diff_mask']),
 ]
 train_dataloader = dict(
     batch_size=16,                # official: 16 videos x num_views=4 clips per GPU
@@ -51,4 +50,8 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='SkippingVideoDataset', ann_file=ann_file,
-                 data_prefix=dict(video=data_root), pipeline=train_pipeline))
+                 data_prefix=dict(video=data_root), pipeline=train_pipeline,
+                 # official t_consist masks (dataset/masking_generator.py):
+                 # 20 student-visible and 29 diff tokens per slot
+                 masking=dict(type='AsymmetricMasking', input_size=token_grid,
+                              student_mask_ratio=0.9, teacher_mask_ratio=0.75)))

@@ -1,4 +1,6 @@
-# AMD video model (official MCG-NJU/AMD, algorithms.md §1.2-1.4): ViT-B/16
+# AMD video model (Zhao et al., CVPR 2024, https://arxiv.org/abs/2311.03149;
+# official MCG-NJU/AMD models/modeling_pretrain.py,
+# engine_for_pretraining_amd.py): ViT-B/16
 # student with 2x16x16 tubelets distilled from a frozen VideoMAE ViT-L.
 # Student and teacher are MMAction2-layout ViTs (MaskedVideoViT), so the
 # student's backbone.* loads into MMAction2's VideoMAE fine-tune configs.
@@ -10,7 +12,7 @@ video_vit = dict(
     norm_cfg=dict(type='LN', eps=1e-6), drop_path_rate=0.)  # official: drop_path 0
 
 model = dict(
-    type='MaskedDistiller',
+    type='AMD',
     # official: student blocks 6, 12 <-> teacher blocks 12, 24 (1-indexed)
     backbone=dict(video_vit, embed_dims=768, depth=12, num_heads=12,
                   feature_blocks=(6, 12)),
@@ -21,15 +23,18 @@ model = dict(
     neck=dict(
         type='DistillNeck', student_dims=768, teacher_dims=1024,
         grid=(8, 14, 14), num_prefix=0,  # no CLS token in VideoMAE
-        num_layers=2, projection='linear',  # official: Linear(D_s, 1024, bias=False)
+        projection='linear',  # official: Linear(D_s, 1024, bias=False)
         # official: --generator_depth 2 at the teacher's width, 1024 // 64 heads
         generator=dict(depth=2, num_heads=16),
-        # official: --decoder_depth 4, 384 wide / 6 heads for ViT-B;
+        # official: --decoder_depth 4, 384 wide / 6 heads for ViT-B, fed by
+        # encoder_to_decoder = Linear(D_s, 384, bias=False);
         # 1536 = 2 x 16 x 16 x 3 values per tubelet
-        decoder=dict(embed_dims=384, depth=4, num_heads=6, out_dims=1536)),
+        decoder=dict(embed_dims=384, depth=4, num_heads=6, out_dims=1536,
+                     input_proj_bias=False)),
     head=dict(
         type='MaskedDistillHead', patch_size=16, tubelet_size=2,
-        # official: per-patch, per-channel normalised pixel targets
+        # official: un-normalised [0, 1] pixels standardised per patch and
+        # channel (std + 1e-6)
         norm_pix='patch_channel',
         # official: nn.MSELoss for all three terms, weights 1 (--align_loss l2)
         pixel_loss=dict(type='TokenAlignLoss', criterion='l2'),

@@ -17,12 +17,10 @@ optim_wrapper = dict(
         norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0,
         custom_keys={'pos_embed': dict(decay_mult=0.), 'mask_token': dict(decay_mult=0.),
                      'cls_token': dict(decay_mult=0.)}))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=warmup_epochs,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
-]
+# linear warm-up, then cosine to 0 at `end` (default: max_epochs), per
+# iteration; keys: param_scheduler.warmup, param_scheduler.end
+param_scheduler = dict(type='WarmupCosineLR', warmup=warmup_epochs, start_factor=1e-4,
+                       by_epoch=True, convert_to_iter_based=True)
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 auto_scale_lr = dict(base_batch_size=4096)
 resume = True

@@ -15,11 +15,10 @@ optim_wrapper = dict(
         norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0,
         custom_keys={'pos_embed': dict(decay_mult=0.), 'mask_token': dict(decay_mult=0.),
                      'cls_token': dict(decay_mult=0.)}))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=warmup_iters),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup_iters, end=max_iters,
-         eta_min=1e-5),
-]
+# linear warm-up, then cosine to eta_min at `end` (default: max_iters); keys:
+# param_scheduler.warmup, param_scheduler.end
+param_scheduler = dict(type='WarmupCosineLR', warmup=warmup_iters, start_factor=1e-3,
+                       eta_min=1e-5, by_epoch=False)
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500,
                                      max_keep_ckpts=2))

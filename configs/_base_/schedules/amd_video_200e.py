@@ -1,4 +1,5 @@
-# The official AMD/VideoMAE video pre-training schedule (algorithms.md §1.5):
+# The official AMD/VideoMAE video pre-training schedule (MCG-NJU/AMD
+# scripts/pretrain/*, run_amd_pretrain.py):
 # 200 epochs, each video seen as num_views=4 copies (reported as "800e").
 _base_ = ['../default_runtime.py']
 max_epochs = 200     # official --epochs 200
@@ -20,16 +21,15 @@ optim_wrapper = dict(
     paramwise_cfg=dict(
         norm_decay_mult=0.0, bias_decay_mult=0.0, flat_decay_mult=0.0,
         custom_keys={'pos_embed': dict(decay_mult=0.), 'mask_token': dict(decay_mult=0.)}))
-param_scheduler = [
+# linear warm-up then per-step cosine to min_lr, ending at max_epochs; keys:
+# param_scheduler.warmup, param_scheduler.end
+param_scheduler = dict(
+    type='WarmupCosineLR', warmup=warmup_epochs,
     # official warm-up starts at 0; MMEngine needs a positive start factor
-    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    # official: per-step cosine to min_lr (both scaled by the batch, so the
-    # ratio is what carries over)
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs,
-         eta_min_ratio=min_lr / base_lr, by_epoch=True, begin=warmup_epochs,
-         end=max_epochs, convert_to_iter_based=True),
-]
+    start_factor=1e-4,
+    # official min_lr and lr are both scaled by the batch: the ratio carries over
+    eta_min_ratio=min_lr / base_lr,
+    by_epoch=True, convert_to_iter_based=True)
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 # official: lr = 1.2e-3 * total_videos / 256; the loader's batch counts videos
 # (each gives num_views=4 clips): 32 GPUs x 16 videos -> 2.4e-3
