@@ -1,4 +1,3 @@
-import copy
 import importlib.util
 import os.path as osp
 import sys
@@ -98,21 +97,11 @@ def real_images(n, size, channels=3):
 
 
 def masked_batch(cfg, inputs):
-    """A batch as the config's pipeline would pack it: inputs plus data
+    """A batch as the config's pipeline would pack it: ``inputs`` plus data
     samples carrying the masks of its AsymmetricMasking transform."""
-    from mmpretrain.registry import TRANSFORMS
-    from mmpretrain.structures import DataSample
-    step = next(t for t in cfg.train_dataloader.dataset.pipeline
-                if t['type'] == 'AsymmetricMasking')
-    transform = TRANSFORMS.build(copy.deepcopy(step))
-    samples = []
-    for _ in range(len(inputs)):
-        out = transform({})
-        sample = DataSample()
-        sample.set_mask(out['mask'])
-        sample.set_field(out['diff_mask'], 'diff_mask')
-        samples.append(sample)
-    return dict(inputs=torch.as_tensor(inputs), data_samples=samples)
+    from amd_mm.benchmark import build_masking
+    from amd_mm.benchmark import masked_batch as build
+    return build(build_masking(cfg), inputs)
 
 
 def one_training_step(config, inputs, **options):
