@@ -4,8 +4,9 @@ Imported first by :mod:`amd_mm`. Each fix checks whether the installed versions
 need it and otherwise does nothing; :data:`APPLIED` records which ones ran.
 """
 import importlib
-import re
 import importlib.util
+import os
+import re
 import sys
 import types
 
@@ -177,9 +178,77 @@ def multimodal_transformers5():
     return changed
 
 
+def mmengine_package_configs():
+    """``_base_ = ['amd_mm::amd/...']`` (MMEngine's ``pkg::path`` configs).
+    MMEngine resolves ``pkg::`` only for the packages in its
+    ``MODULE2PACKAGE`` table (``AssertionError: mmengine does not support to
+    load amd_mm config.``), and then reads ``<installed package>/.mim/``,
+    which ``get_installed_path`` computes as ``<dist location>/amd_mm``: in an
+    editable (PEP 660) install that folder does not exist and the lookup dies
+    with FileNotFoundError. Three guarded changes, all limited to ``::``
+    paths: add ``amd_mm`` to the table; where the computed folder is missing,
+    fall back to the folder the package is imported from; and give
+    ``amd_mm::`` bases no ``_scope_`` (as a base given by path: an amd_mm
+    config carries its own ``default_scope``, e.g. mmpretrain or mmdet, while
+    MMEngine would stamp its dicts with ``_scope_='amd_mm'``, a scope with no
+    registries). A ``pkg::`` base of a missing optional package (mmaction,
+    mmdet, mmseg) names amd_mm's extra that installs it.
+
+    Only a process that has imported amd_mm has the fix: amd_mm's tools,
+    ``mim train/test amd_mm`` and ``python -m amd_mm.run`` (which runs another
+    package's train.py) do; a config's ``custom_imports`` comes too late,
+    because MMEngine resolves ``_base_`` before it imports anything."""
+    try:
+        from mmengine.config import config as config_module
+        from mmengine.config import utils as config_utils
+    except ImportError:
+        return False
+    changed = False
+    if 'amd_mm' not in config_utils.MODULE2PACKAGE:  # PKG2PROJECT is the same dict
+        config_utils.MODULE2PACKAGE['amd_mm'] = 'amd_mm'
+        changed = True
+
+    if not getattr(config_module.get_installed_path, 'amd_mm', False):
+        original_path = config_module.get_installed_path
+
+        def get_installed_path(package):
+            path = original_path(package)
+            if os.path.isdir(path):
+                return path
+            spec = importlib.util.find_spec(package)
+            if spec is not None and spec.origin is not None:
+                return os.path.dirname(spec.origin)  # editable install
+            return path
+
+        get_installed_path.amd_mm = True
+        config_module.get_installed_path = get_installed_path
+        changed = True
+
+    Config = config_module.Config
+    if not getattr(Config._get_cfg_path, 'amd_mm', False):
+        original_cfg_path = Config._get_cfg_path
+        from .extras import EXTRAS, MissingExtraError, extra_message, missing
+
+        def _get_cfg_path(cfg_path, filename):
+            package = cfg_path.partition('::')[0] if '::' in cfg_path else None
+            if package in EXTRAS and missing(package):
+                raise MissingExtraError(extra_message(
+                    package, needed_by=f"the base config '{cfg_path}' of {filename}"))
+            path, scope = original_cfg_path(cfg_path, filename)
+            return (path, None) if package == 'amd_mm' else (path, scope)
+
+        _get_cfg_path.amd_mm = True
+        Config._get_cfg_path = staticmethod(_get_cfg_path)
+        changed = True
+    if changed:
+        APPLIED.append('mmengine_package_configs')
+    return changed
+
+
 def apply_all():
     torchvision_ops_schema()
     mmaction_drn_placeholder()
     mmengine_safe_globals()
     mmengine_cpu_distributed()
     multimodal_transformers5()
+    mmengine_package_configs()
