@@ -1,13 +1,22 @@
 #!/usr/bin/env python
-"""Evaluate a checkpoint with MMEngine's stock Runner."""
+"""Evaluate a checkpoint with MMEngine's stock Runner.
+
+Also installed as ``amd_mm/.mim/tools/test.py``
+(``mim test amd_mm CONFIG --checkpoint CKPT``).
+"""
 import argparse
 import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+# run from a checkout: make its amd_mm importable (the real path, since mim
+# calls this file through the amd_mm/.mim/tools link)
+_REPO = osp.dirname(osp.dirname(osp.realpath(__file__)))
+if osp.isfile(osp.join(_REPO, 'amd_mm', '__init__.py')) and _REPO not in sys.path:
+    sys.path.insert(0, _REPO)
 
 import amd_mm  # noqa: E402,F401
+from amd_mm.extras import check_config  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
@@ -32,7 +41,10 @@ def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         sys.exit(f'checkpoint {args.checkpoint!r} does not exist')
+    if not osp.isfile(args.config):
+        sys.exit(f'config {args.config!r} does not exist')
     cfg = Config.fromfile(args.config)
+    check_config(cfg, args.config)  # names the extra for a missing mmaction2/mmdet
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)

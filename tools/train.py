@@ -1,13 +1,22 @@
 #!/usr/bin/env python
-"""Train with MMEngine's stock Runner (mmpretrain's train.py flags)."""
+"""Train with MMEngine's stock Runner (mmpretrain's train.py flags).
+
+Also installed as ``amd_mm/.mim/tools/train.py`` (``mim train amd_mm CONFIG``).
+"""
 import argparse
 import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+# run from a checkout: make its amd_mm importable (the real path, since mim
+# calls this file through the amd_mm/.mim/tools link)
+_REPO = osp.dirname(osp.dirname(osp.realpath(__file__)))
+if osp.isfile(osp.join(_REPO, 'amd_mm', '__init__.py')) and _REPO not in sys.path:
+    sys.path.insert(0, _REPO)
 
 import amd_mm  # noqa: E402,F401  (compat fixes + registration)
+from amd_mm.extras import check_config  # noqa: E402
+from mmengine.hooks import Hook, LoggerHook  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
@@ -29,6 +38,10 @@ def parse_args(argv=None):
                         help='scale the lr by the total batch size')
     parser.add_argument('--no-pin-memory', action='store_true')
     parser.add_argument('--no-persistent-workers', action='store_true')
+    parser.add_argument(
+        '--tensorboard', action='store_true',
+        help='also log scalars (and pictures) to TensorBoard, under '
+        'WORK_DIR/TIMESTAMP/vis_data (view: tensorboard --logdir WORK_DIR)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings in the config, key=value (xxx=[a,b] for lists)')
@@ -72,9 +85,56 @@ def merge_args(cfg, args):
             loader['pin_memory'] = False
         if args.no_persistent_workers:
             loader['persistent_workers'] = False
+    if args.tensorboard:
+        add_tensorboard(cfg)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+        if any(key.startswith('default_hooks.logger') for key in args.cfg_options):
+            cfg.auto_log_interval = False  # the user chose the interval
     return finalize(cfg)
+
+
+def add_tensorboard(cfg):
+    """Add MMEngine's TensorboardVisBackend to the visualizer (the option
+    parser cannot spell ``vis_backends=[dict(...)]``)."""
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        sys.exit('--tensorboard needs the tensorboard package: pip install tensorboard '
+                 '(or pip install "amd-mm[tools]"; tools/setup_env.sh installs it)')
+    visualizer = cfg.setdefault('visualizer', dict(type='UniversalVisualizer'))
+    backends = list(visualizer.get('vis_backends') or [dict(type='LocalVisBackend')])
+    if not any(b.get('type', '').endswith('TensorboardVisBackend') for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    visualizer['vis_backends'] = backends
+
+
+class AutoLogInterval(Hook):
+    """Lower the logger interval of a short run so that it prints about
+    ``lines`` progress lines (at least one every ``interval`` iterations as
+    configured, never less than 1); a run of 10 intervals or more keeps the
+    configured interval. Registered by :func:`main` when the config says
+    ``auto_log_interval = True`` (configs/_base_/default_runtime.py) and
+    ``--cfg-options`` does not set ``default_hooks.logger``; a config that
+    wants its interval kept as is sets ``auto_log_interval = False``."""
+    priority = 'VERY_HIGH'
+
+    def __init__(self, lines=10):
+        self.lines = lines
+
+    def before_train(self, runner):
+        from mmengine.runner import EpochBasedTrainLoop
+        per_epoch = (len(runner.train_dataloader)
+                     if isinstance(runner.train_loop, EpochBasedTrainLoop) else None)
+        length = per_epoch or runner.max_iters
+        for hook in runner.hooks:
+            if isinstance(hook, LoggerHook):
+                interval = max(1, min(hook.interval, length // self.lines))
+                if interval != hook.interval:
+                    runner.logger.info(
+                        f'logging every {interval} iterations (a {length}-iteration '
+                        f'{"epoch" if per_epoch else "run"}; configured {hook.interval})')
+                    hook.interval = interval
 
 
 def finalize(cfg):
@@ -97,7 +157,10 @@ def main(argv=None):
     if not osp.isfile(args.config):
         sys.exit(f'config {args.config!r} does not exist')
     cfg = merge_args(Config.fromfile(args.config), args)
+    check_config(cfg, args.config)  # names the extra for a missing mmaction2/mmdet
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    if cfg.get('auto_log_interval', False):
+        runner.register_hook(AutoLogInterval())
     runner.train()
     return runner
 

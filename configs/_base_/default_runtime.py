@@ -3,6 +3,10 @@ _base_ = 'mmpretrain::_base_/default_runtime.py'
 
 custom_imports = dict(imports=['amd_mm'], allow_failed_imports=False)
 
+# tools/train.py logs a short run about 10 times (auto_log_interval); runs of
+# 500 iterations or more log every 50. Set auto_log_interval = False to keep 50,
+# or pass --cfg-options default_hooks.logger.interval=N.
+auto_log_interval = True
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3))
