@@ -80,7 +80,7 @@ def test_masks_reach_the_model_through_pack_inputs():
     from mmpretrain.datasets.transforms import PackInputs
     np.random.seed(0)
     results = AsymmetricMasking((4, 4), 0.75, 0.5)(dict(img=np.zeros((16, 16, 1), np.uint8)))
-    packed = PackInputs(algorithm_keys=['diff_mask', 'teacher_mask'])(results)
+    packed = PackInputs(algorithm_keys=['diff_mask'])(results)
     sample = packed['data_samples']
     split = TokenSplit.from_data_samples([sample, sample])
     assert split.student_visible.shape == (2, 4) and split.diff.shape == (2, 4)
@@ -94,3 +94,45 @@ def test_token_split_rejects_ragged_masks():
     student = torch.tensor([[True, False, False], [True, True, False]])
     with pytest.raises(ValueError, match='same number'):
         TokenSplit.from_masks(student, torch.zeros_like(student))
+
+
+def test_fill_masking_puts_the_field_at_every_placeholder():
+    from amd_mm.datasets.transforms import fill_masking
+    masking = dict(type='AsymmetricMasking', input_size=(2, 2), student_mask_ratio=0.5,
+                   teacher_mask_ratio=0.25)
+    pipeline = [dict(type='A'), dict(type='RepeatedViews', num_views=2,
+                                     transforms=[dict(type='B'), 'masking']), 'masking']
+    filled = fill_masking(pipeline, masking)
+    assert filled[1]['transforms'][1] == masking and filled[2] == masking
+    assert pipeline[2] == 'masking'  # the config itself is left alone
+    with pytest.raises(ValueError, match="no 'masking' step"):
+        fill_masking([dict(type='A')], masking)
+    with pytest.raises(ValueError, match='no `masking` field'):
+        fill_masking(pipeline, None)
+    with pytest.raises(ValueError, match='input_size'):
+        AsymmetricMasking()
+
+
+def test_ratio_set_by_key_reaches_the_dataset(fashion_root):
+    """One named key changes the masks the training dataset draws."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import DATASETS
+
+    from amd_mm.datasets.transforms import masking_of
+    from conftest import config_path
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(config_path('amd/amd_vit-nano-p4_fashion-mnist.py'))
+    cfg.merge_from_dict({'train_dataloader.dataset.masking.teacher_mask_ratio': 0.25,
+                         'train_dataloader.dataset.data_root': fashion_root,
+                         'train_dataloader.dataset.num_samples': 8})
+    assert masking_of(cfg)['teacher_mask_ratio'] == 0.25
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    masks = [t for t in dataset.pipeline.transforms if isinstance(t, AsymmetricMasking)]
+    assert len(masks) == 1 and masks[0].teacher_mask_ratio == 0.25
+    sample = dataset[0]
+    # 64 tokens: 16 student-visible, 48 teacher-visible -> 32 diff tokens
+    assert int(sample['data_samples'].diff_mask.sum()) == 32
+    # DMAE's config sets both ratios by key: symmetric masks, no diff tokens
+    dmae = Config.fromfile(config_path('dmae/dmae_vit-nano-p4_fashion-mnist.py'))
+    assert masking_of(dmae)['teacher_mask_ratio'] == masking_of(dmae)['student_mask_ratio']

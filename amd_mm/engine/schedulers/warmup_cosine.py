@@ -1,18 +1,22 @@
 """Linear warm-up then cosine annealing as one scheduler with named fields."""
 from typing import List, Optional
 
+from mmengine.optim.scheduler import _ParamScheduler
+
 from ...registry import PARAM_SCHEDULERS
 
 
 @PARAM_SCHEDULERS.register_module()
-class WarmupCosineLR:
+class WarmupCosineLR(_ParamScheduler):
     """MMEngine's ``LinearLR`` warm-up followed by ``CosineAnnealingLR``, the
     schedule of MAE, AMD, DMAE and dBOT, configured by name instead of by
     list index: ``param_scheduler.warmup``, ``param_scheduler.end``.
 
     It builds and steps exactly those two MMEngine schedulers (same values,
     same checkpoint contents per part); ``end`` defaults to the run's
-    ``max_epochs``/``max_iters`` (MMEngine's Runner fills it).
+    ``max_epochs``/``max_iters`` (MMEngine's Runner fills it). It is a
+    ``_ParamScheduler`` for the Runner's type checks, with every method
+    delegated to its parts (the base constructor is not run).
 
     Args:
         optimizer: the optimizer wrapper (given by the Runner).
@@ -64,6 +68,7 @@ class WarmupCosineLR:
         self.schedulers: List = [PARAM_SCHEDULERS.build(part, default_args=default_args)
                                  for part in parts]
         self.optimizer = optimizer
+        self.param_name = 'lr'
         self.by_epoch = self.schedulers[0].by_epoch
 
     @classmethod

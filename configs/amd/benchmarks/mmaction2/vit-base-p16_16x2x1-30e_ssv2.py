@@ -1,6 +1,6 @@
 # Something-Something V2 fine-tune of the video ViT-B/16 student: the K400
 # recipe (layer decay 0.75, drop path 0.1, mixup/cutmix, label smoothing,
-# random erasing) with the official SSv2 settings (algorithms.md §1.5):
+# random erasing) with the official SSv2 settings (MCG-NJU/AMD scripts/finetune/*):
 # base lr 5e-4, 30 epochs, TSN-style uniform sampling of 16 frames and no
 # flip (left/right is part of SSv2's labels); test 16 frames x 2 clips x 3
 # crops.

@@ -1,5 +1,6 @@
 # Fine-tune a pre-trained amd_mm video ViT-B/16 student on Kinetics-400 with
-# MMAction2: the official AMD/VideoMAE recipe (algorithms.md §1.5): 90
+# MMAction2: the official AMD/VideoMAE recipe (MCG-NJU/AMD
+# run_class_finetuning.py, scripts/finetune/*): 90
 # epochs, base lr 7e-4 per 256 clips (scaled by the real batch), AdamW
 # (0.9, 0.999) wd 0.05, layer decay 0.75, drop path 0.1, warmup 5 epochs,
 # cosine to 1e-6, mixup 0.8 / cutmix 1.0, label smoothing 0.1, random

@@ -1,6 +1,6 @@
 # Something-Something V2 fine-tune of the ViT-S/16 student (384-d, 6 heads):
 # the ViT-B SSv2 recipe with the official ViT-S base lr 1e-3 and 40 epochs
-# (algorithms.md §1.5); test 16 frames x 2 clips x 3 crops.
+# (MCG-NJU/AMD scripts/finetune/*); test 16 frames x 2 clips x 3 crops.
 _base_ = './vit-base-p16_16x2x1-30e_ssv2.py'
 model = dict(backbone=dict(embed_dims=384, num_heads=6), cls_head=dict(in_channels=384))
 max_epochs = 40

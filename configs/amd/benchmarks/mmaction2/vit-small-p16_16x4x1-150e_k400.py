@@ -1,6 +1,6 @@
 # Kinetics-400 fine-tune of the ViT-S/16 student (384-d, 6 heads): the
 # ViT-B recipe with the official ViT-S base lr 1e-3 and 150 epochs
-# (algorithms.md §1.5); test 16 frames x 5 clips x 3 crops.
+# (MCG-NJU/AMD scripts/finetune/*); test 16 frames x 5 clips x 3 crops.
 _base_ = './vit-base-p16_16x4x1-90e_k400.py'
 model = dict(backbone=dict(embed_dims=384, num_heads=6), cls_head=dict(in_channels=384))
 max_epochs = 150

@@ -1,6 +1,7 @@
 # Fine-tune a pre-trained amd_mm ViT-B/16 student (AMD, DMAE or dBOT) on
 # ImageNet-1k with mmpretrain: MAE's fine-tune recipe, which all three use
-# for ViT-B (algorithms.md §1.6, §2.5, §3.5): 100 epochs, lr 2e-3 at batch
+# for ViT-B (facebookresearch/mae FINETUNE.md, UCSC-VLAA/DMAE finetune.sh,
+# liuxingbin/dbot main_finetune.py): 100 epochs, lr 2e-3 at batch
 # 1024 (blr 5e-4), layer-wise lr decay 0.65, drop path 0.1, mixup 0.8 /
 # cutmix 1.0, label smoothing 0.1, RandAugment m9, random erasing 0.25,
 # global average pooling into the `ln2` norm the student was saved with.
