@@ -123,9 +123,9 @@ def flop_notes(rows: List[dict]) -> List[str]:
         load = '' if r.get('peak_load') is None else f", load {r['peak_load']:.1f}"
         mix = ('' if peak.mix_flops_per_s is None else
                f'; the step\'s GEMM mix at those rates: {peak.mix_flops_per_s / 1e9:.1f}')
-        notes.append(f"{r['label']}: peak = {peak.source}, measured after the "
-                     f"timed steps{load} (m×k×n, share of GEMM FLOPs: GFLOP/s: "
-                     f"{shapes}){mix}.")
+        notes.append(f"{r['label']}: peak = {peak.source}; the step's GEMMs timed "
+                     f"alone after the timed steps{load} (m×k×n, share of GEMM "
+                     f"FLOPs: GFLOP/s): {shapes}{mix}.")
     return notes
 
 

@@ -43,9 +43,10 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT
 ${PYTHON:-python3} -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)" | tee -a "$OUT/gpu.txt"
 
 # video ViT-B <- ViT-L at 16x224x224: 16 videos x 4 repeated views = 64
-# clips per step, the official per-GPU batch
+# clips per step, the official per-GPU batch; --flops: model FLOPs by part and
+# the fraction of the device's dense bf16 peak (docs/benchmarks.md)
 run vid_b_b64_bf16 300 --compare $B_VID::mae $B_VID $B_VID::with_cp \
-    --batch-size 16 $STEPS --teacher-full --amp
+    --batch-size 16 $STEPS --teacher-full --amp --flops
 # does a 2-worker video loader keep up with the ViT-S step? (real clips,
 # decord, one decode per 4 views; 16 videos = 64 clips per batch)
 run loader_16x224_w2 200 $TINY_VID --data --no-step --workers 2 --batch-size 16 \
@@ -61,7 +62,7 @@ run img_s_b128_bf16 200 --compare $S_IMG::mae $S_IMG $S_IMG::with_cp \
 run vid_s_b64_bf16 200 --compare $S_VID::mae $S_VID --batch-size 16 $STEPS --teacher-full --amp
 # paper-size image: ViT-B <- ViT-L, AMD and DMAE (teacher stops at block 18 of 24)
 run img_b_b128_bf16 200 --compare $B_IMG::mae $B_IMG configs/dmae/vit-b_in1k.py \
-    --batch-size 128 $STEPS --teacher-full --amp
+    --batch-size 128 $STEPS --teacher-full --amp --flops
 # the tiny video config (1 video x 4 views)
 run vid_tiny 200 --compare $TINY_VID::mae $TINY_VID $STEPS --teacher-full
 # torch.compile (student, teacher, neck, head) on the ViT-S image pair (~2 min
