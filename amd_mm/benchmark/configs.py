@@ -62,7 +62,8 @@ def find_transform(cfg, name: str) -> Optional[dict]:
 
 
 def find_masking(cfg) -> Optional[dict]:
-    """The mask transform's config dict in the train pipeline (in place)."""
+    """The mask transform's config dict (in place) in the train dataloader:
+    the dataset's ``masking`` field, or a pipeline step."""
     return find_transform(cfg, 'AsymmetricMasking')
 
 

@@ -37,7 +37,7 @@ CLIP16="train_dataloader.dataset.pipeline.1.min_frames=16 \
 train_dataloader.dataset.pipeline.2.clip_len=16 \
 train_dataloader.dataset.pipeline.4.transforms.0.input_size=224 \
 train_dataloader.dataset.pipeline.4.transforms.1.scale=(224,224) \
-train_dataloader.dataset.pipeline.4.transforms.3.input_size=(8,14,14)"
+train_dataloader.dataset.masking.input_size=(8,14,14)"
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
 ${PYTHON:-python3} -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)" | tee -a "$OUT/gpu.txt"
