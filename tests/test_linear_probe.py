@@ -41,3 +41,17 @@ def test_extract_features_uses_the_first_output_and_normalises():
     images = torch.full((5, 1, 4, 4), 100, dtype=torch.uint8)
     feats = extract_features(Probe(), images, mean=[50.], std=[25.], batch_size=2)
     assert feats.shape == (5, 1) and torch.allclose(feats, torch.full((5, 1), 2.0))
+
+
+def test_select_weight_decay_prefers_the_penalty_that_generalises():
+    from amd_mm.evaluation import select_weight_decay
+    # 60 training samples in 200 dims: only a strong penalty keeps the
+    # probe from fitting the noise dimensions
+    g = torch.Generator().manual_seed(3)
+    y = torch.randint(0, 2, (2060, ), generator=g)
+    x = torch.randn(2060, 200, generator=g)
+    x[:, 0] += 1.5 * (2 * y.float() - 1)
+    wd, acc = select_weight_decay(x[:60], y[:60], x[60:], y[60:], grid=(1e-6, 1e-1))
+    assert wd == 1e-1
+    assert acc == linear_probe(x[:60], y[:60], x[60:], y[60:], 1e-1)
+    assert acc > linear_probe(x[:60], y[:60], x[60:], y[60:], 1e-6)

@@ -23,6 +23,17 @@ def read_idx(path: str) -> np.ndarray:
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
+def split_rows(rows: np.ndarray, split: str, val_size: int = 5000) -> np.ndarray:
+    """The rows of an idx array that belong to ``split`` (see
+    :class:`IdxImageDataset`); the test file is returned whole."""
+    if split in ('test', 'trainval'):
+        return rows
+    if val_size >= len(rows):
+        raise ValueError(f'IdxImageDataset.val_size={val_size} leaves no training image '
+                         f'out of {len(rows)}')
+    return rows[:len(rows) - val_size] if split == 'train' else rows[len(rows) - val_size:]
+
+
 @DATASETS.register_module()
 class IdxImageDataset(MaskingFieldMixin, BaseDataset):
     """Fashion-MNIST (or MNIST) from its idx files, fetched by
@@ -30,21 +41,33 @@ class IdxImageDataset(MaskingFieldMixin, BaseDataset):
 
     Each sample gives ``img`` (H, W) uint8 and ``gt_label``.
 
+    The idx training file is cut into a training and a validation split (its
+    last ``val_size`` images), so that every evaluation choice can be made
+    without the test images: ``'train'`` (the first 55k of Fashion-MNIST's
+    60k), ``'val'`` (the last 5k), ``'trainval'`` (all 60k) and ``'test'``
+    (the 10k of ``t10k``).
+
     Args:
         data_root (str): folder with ``{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]``.
-        split (str): 'train' or 'test'.
+        split (str): 'train', 'val', 'trainval' or 'test'.
+        val_size (int): images at the end of the idx training file that
+            form the validation split.
         num_samples (int, optional): keep only the first ``num_samples``.
         pipeline (list): transforms.
         masking (dict, optional): the mask transform put at the pipeline's
             ``'masking'`` step (:class:`MaskingFieldMixin`).
     """
     METAINFO = dict(classes=FASHION_MNIST_CLASSES)
+    SPLITS = ('train', 'val', 'trainval', 'test')
 
-    def __init__(self, data_root: str, split: str = 'train',
+    def __init__(self, data_root: str, split: str = 'train', val_size: int = 5000,
                  num_samples: int = None, pipeline=(), **kwargs):
-        if split not in ('train', 'test'):
-            raise ValueError(f"IdxImageDataset.split must be 'train' or "
-                             f"'test', got {split!r}")
+        if split not in self.SPLITS:
+            raise ValueError(f'IdxImageDataset.split must be one of {self.SPLITS}, '
+                             f'got {split!r}')
+        if not isinstance(val_size, int) or val_size < 0:
+            raise ValueError(f'IdxImageDataset.val_size must be an int >= 0, got {val_size!r}')
+        self.val_size = val_size
         if not osp.isdir(data_root):
             raise FileNotFoundError(
                 f'IdxImageDataset.data_root={data_root!r} does not exist; '
@@ -58,7 +81,7 @@ class IdxImageDataset(MaskingFieldMixin, BaseDataset):
                          **kwargs)
 
     def _file(self, kind: str) -> str:
-        stem = 'train' if self.split == 'train' else 't10k'
+        stem = 't10k' if self.split == 'test' else 'train'
         base = osp.join(self.data_root, f'{stem}-{kind}-ubyte')
         for path in (base + '.gz', base):
             if osp.isfile(path):
@@ -69,6 +92,8 @@ class IdxImageDataset(MaskingFieldMixin, BaseDataset):
     def load_data_list(self):
         images = read_idx(self._file('images-idx3'))
         labels = read_idx(self._file('labels-idx1'))
+        images, labels = split_rows(images, self.split, self.val_size), \
+            split_rows(labels, self.split, self.val_size)
         if self.num_samples is not None:
             images, labels = images[:self.num_samples], labels[:self.num_samples]
         return [dict(img=img, gt_label=int(label))

@@ -1,8 +1,11 @@
 """Linear-probe evaluation of frozen features."""
-from typing import Sequence
+from typing import Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+
+# L2 penalties tried on the validation split (per-sample mean loss + wd * |W|^2)
+WEIGHT_DECAYS = (1e-5, 1e-4, 1e-3, 1e-2)
 
 
 @torch.no_grad()
@@ -47,3 +50,13 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
     with torch.no_grad():
         predictions = (test_x @ weight + bias).argmax(1)
     return float((predictions == test_y).float().mean())
+
+
+def select_weight_decay(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor,
+                        val_y: torch.Tensor,
+                        grid: Sequence[float] = WEIGHT_DECAYS) -> Tuple[float, float]:
+    """``(weight_decay, validation accuracy)`` of the best probe over ``grid``
+    on a validation split (ties go to the stronger penalty)."""
+    scores = [(linear_probe(train_x, train_y, val_x, val_y, wd), wd) for wd in grid]
+    accuracy, weight_decay = max(scores, key=lambda s: (s[0], s[1]))
+    return weight_decay, accuracy
