@@ -1,6 +1,6 @@
 """Pictures of what the student and the teacher see, and what the student
 reconstructs."""
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -16,18 +16,21 @@ def _token_map(index: torch.Tensor, num_tokens: int) -> torch.Tensor:
     return marks.scatter(1, index, True)
 
 
-def mask_panels(inputs: torch.Tensor, reconstruction: torch.Tensor, tokens: TokenSplit,
+def mask_panels(inputs: torch.Tensor, reconstruction: Optional[torch.Tensor], tokens: TokenSplit,
                 mean: Sequence[float], std: Sequence[float], patch_size: int,
                 scale: int = 4) -> np.ndarray:
     """One row per sample: original | student's view | teacher's view (diff
-    tokens tinted) | reconstruction (visible patches + prediction).
+    tokens tinted) | reconstruction (visible patches + prediction; the column
+    is left out when ``reconstruction`` is None, for models without a pixel
+    decoder).
 
     ``inputs``/``reconstruction`` are (B, C, H, W) or (B, C, T, H, W) in the
     data preprocessor's normalised space (video shows its first frame).
-    Returns an (rows*H*scale, 4*W*scale, 3) uint8 image.
+    Returns an (rows*H*scale, columns*W*scale, 3) uint8 image.
     """
     if inputs.ndim == 5:  # first frame; tokens of the first temporal slot
-        inputs, reconstruction = inputs[:, :, 0], reconstruction[:, :, 0]
+        inputs = inputs[:, :, 0]
+        reconstruction = None if reconstruction is None else reconstruction[:, :, 0]
     B, C, H, W = inputs.shape
     gh, gw = H // patch_size, W // patch_size
     mean_t = torch.as_tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
@@ -44,12 +47,15 @@ def mask_panels(inputs: torch.Tensor, reconstruction: torch.Tensor, tokens: Toke
     n = gh * gw
     visible = upsample(_token_map(tokens.student_visible.cpu() % n, n))
     diff = upsample(_token_map(tokens.diff.cpu() % n, n)) if tokens.num_diff else torch.zeros_like(visible)
-    original, recon = to_rgb(inputs), to_rgb(reconstruction)
+    original = to_rgb(inputs)
     grey = torch.full_like(original, 96.)
     student_view = original * visible + grey * (1 - visible)
     tint = DIFF_TINT.view(1, 3, 1, 1)
     teacher_view = student_view * (1 - diff) + (0.5 * original + 0.5 * tint) * diff
-    row = torch.cat([original, student_view, teacher_view, recon], dim=3)  # (B, 3, H, 4W)
+    columns = [original, student_view, teacher_view]
+    if reconstruction is not None:
+        columns.append(to_rgb(reconstruction))
+    row = torch.cat(columns, dim=3)  # (B, 3, H, columns * W)
     row = F.interpolate(row, scale_factor=scale, mode='nearest')
     picture = torch.cat(list(row), dim=1)  # stack samples vertically
     return picture.permute(1, 2, 0).round().to(torch.uint8).numpy()

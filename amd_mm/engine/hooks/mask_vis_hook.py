@@ -10,7 +10,8 @@ from ...visualization import mask_panels
 class MaskReconstructionHook(Hook):
     """Every ``interval`` iterations (and at the last one) draw, for the first
     ``num_samples`` of the current batch, the student's and the teacher's
-    views and the student's pixel reconstruction, and hand the picture to the
+    views and, where the model has a pixel decoder, the student's pixel
+    reconstruction, and hand the picture to the
     runner's visualizer (``vis_data/vis_image`` in the work dir with
     ``LocalVisBackend``; TensorBoard when ``vis_backends`` has
     ``TensorboardVisBackend``).
@@ -35,7 +36,10 @@ class MaskReconstructionHook(Hook):
         count = max(1, self.num_samples // views)
         inputs = data['inputs'][:count]
         samples = data['data_samples'][:count]
-        reconstruction, tokens = model.reconstruct(inputs, samples)
+        if getattr(model.neck, 'decoder', None) is None:  # e.g. dBOT: masks only
+            reconstruction, tokens = None, model.split_views(inputs, samples)[1]
+        else:
+            reconstruction, tokens = model.reconstruct(inputs, samples)
         if inputs.ndim == 6:  # (B, views, C, T, H, W): one row per view
             inputs = inputs.flatten(0, 1)
         preprocessor = model.data_preprocessor
