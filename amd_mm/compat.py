@@ -250,5 +250,5 @@ def apply_all():
     mmaction_drn_placeholder()
     mmengine_safe_globals()
     mmengine_cpu_distributed()
-    multimodal_transformers5()
     mmengine_package_configs()
+    multimodal_transformers5()

@@ -250,7 +250,8 @@ def test_mim_train_and_test(tmp_path, fashion_root):
               'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
               'test_dataloader.dataset.num_samples=500', 'train_dataloader.batch_size=16']
     train = run([MIM, 'train', 'amd_mm', 'vit-nano-p4_ft-fashion-mnist.py', '--work-dir', str(work),
-                 *common, 'train_cfg.max_iters=4', 'model.backbone.init_cfg=None'], tmp_path)
+                 *common, 'train_cfg.max_iters=4', 'param_scheduler.warmup=2',
+                 'model.backbone.init_cfg=None'], tmp_path)
     assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-3000:]
     assert 'Training finished successfully' in train.stdout
     checkpoint = work / 'iter_4.pth'
@@ -259,3 +260,36 @@ def test_mim_train_and_test(tmp_path, fashion_root):
                 str(checkpoint), '--work-dir', str(tmp_path / 'test'), *common], tmp_path)
     assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]
     assert 'accuracy/top1' in test.stdout + test.stderr
+
+
+SCOPE_CHECK = textwrap.dedent("""\
+    import sys
+    import amd_mm, torch
+    from mmengine.config import Config
+    from mmengine.registry import PARAM_SCHEDULERS, init_default_scope
+    if sys.argv[2] == 'stamped':  # MMEngine's own rule: _scope_='amd_mm' on the base's dicts
+        fixed = Config._get_cfg_path
+        def stamped(cfg_path, filename):
+            path, scope = fixed(cfg_path, filename)
+            return (path, 'amd_mm') if cfg_path.startswith('amd_mm::') else (path, scope)
+        Config._get_cfg_path = staticmethod(stamped)
+    cfg = Config.fromfile(sys.argv[1])
+    init_default_scope(cfg.default_scope)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    PARAM_SCHEDULERS.build(dict(cfg.param_scheduler, end=700), default_args=dict(optimizer=optimizer))
+    print('built', cfg.param_scheduler.get('_scope_'))
+    """)
+
+
+def test_amd_mm_bases_keep_their_own_scope(scratch):
+    """Why the fix gives amd_mm:: bases no _scope_: with MMEngine's stamp the
+    Runner builds amd_mm's scheduler (and dataset, ...) in a scope that has no
+    registries and falls back to MMEngine's root, where they do not exist."""
+    stamped = run([sys.executable, '-c', SCOPE_CHECK, 'my_mae.py', 'stamped'], scratch,
+                  env=clean_env())
+    assert stamped.returncode != 0
+    assert 'is not in the mmengine::parameter scheduler registry' in stamped.stderr
+    fixed = run([sys.executable, '-c', SCOPE_CHECK, 'my_mae.py', 'fixed'], scratch,
+                env=clean_env())
+    assert fixed.returncode == 0, fixed.stderr[-2000:]
+    assert fixed.stdout.split()[-2:] == ['built', 'None']
