@@ -53,8 +53,16 @@ def test_state_dict_resumes():
     assert _lrs([first], a, 5) == _lrs([second], b, 5)
 
 
-def test_bad_warmup():
+def test_a_run_shorter_than_the_warmup_only_warms_up():
+    """As the LinearLR + CosineAnnealingLR list did when a short run stopped
+    before the cosine's begin."""
     init_default_scope('mmpretrain')
+    a, b = _optimizer(), _optimizer()
+    ours = PARAM_SCHEDULERS.build(dict(type='WarmupCosineLR', warmup=10, end=4, by_epoch=False),
+                                  default_args=dict(optimizer=a))
+    linear = PARAM_SCHEDULERS.build(dict(type='LinearLR', start_factor=1e-3, begin=0, end=10,
+                                         by_epoch=False), default_args=dict(optimizer=b))
+    assert _lrs([ours], a, 4) == _lrs([linear], b, 4)
     with pytest.raises(ValueError, match='warmup'):
-        PARAM_SCHEDULERS.build(dict(type='WarmupCosineLR', warmup=10, end=10),
+        PARAM_SCHEDULERS.build(dict(type='WarmupCosineLR', warmup=-1, end=10),
                                default_args=dict(optimizer=_optimizer()))

@@ -21,7 +21,7 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from amd_mm.converters import (FROM_OFFICIAL, TO, IncompleteCheckpointError,  # noqa: E402
+from amd_mm.converters import (FROM_OFFICIAL, TO, CheckpointMismatchError,  # noqa: E402
                                load_checkpoint, save_checkpoint)
 
 FINAL_NORMS = dict(mmpretrain=('ln2', 'ln1'), mmaction2=('fc_norm', 'norm'))
@@ -66,7 +66,7 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         converted = convert(args)
-    except (IncompleteCheckpointError, KeyError, ValueError) as error:
+    except (CheckpointMismatchError, KeyError, ValueError) as error:
         print(f'{args.src}: {error}', file=sys.stderr)
         return 1
     weights = converted.get('state_dict') or converted['model']

@@ -21,7 +21,8 @@ class WarmupCosineLR(_ParamScheduler):
     Args:
         optimizer: the optimizer wrapper (given by the Runner).
         warmup (int): length of the linear warm-up, in epochs when
-            ``by_epoch`` else iterations; 0 for none.
+            ``by_epoch`` else iterations; 0 for none. A run that ends
+            within it (``begin + warmup >= end``) only warms up.
         end (int): where the cosine reaches ``eta_min``.
         begin (int): where the warm-up starts.
         start_factor (float): lr factor at ``begin``.
@@ -49,9 +50,9 @@ class WarmupCosineLR(_ParamScheduler):
                  by_epoch: bool = True,
                  convert_to_iter_based: bool = False,
                  epoch_length: Optional[int] = None):
-        if not 0 <= warmup < end - begin:
-            raise ValueError(f'WarmupCosineLR.warmup={warmup} must be in [0, end - begin = '
-                             f'{end - begin})')
+        if warmup < 0 or end <= begin:
+            raise ValueError(f'WarmupCosineLR needs warmup >= 0 and end > begin, got '
+                             f'warmup={warmup}, begin={begin}, end={end}')
         common = dict(by_epoch=by_epoch)
         if convert_to_iter_based:
             common.update(convert_to_iter_based=True)
@@ -59,9 +60,10 @@ class WarmupCosineLR(_ParamScheduler):
         if warmup:
             parts.append(dict(type='LinearLR', start_factor=start_factor, begin=begin,
                               end=begin + warmup, **common))
-        parts.append(dict(type='CosineAnnealingLR', T_max=end - begin - warmup,
-                          begin=begin + warmup, end=end, eta_min=eta_min,
-                          eta_min_ratio=eta_min_ratio, **common))
+        if begin + warmup < end:  # else the run ends within the warm-up
+            parts.append(dict(type='CosineAnnealingLR', T_max=end - begin - warmup,
+                              begin=begin + warmup, end=end, eta_min=eta_min,
+                              eta_min_ratio=eta_min_ratio, **common))
         default_args = dict(optimizer=optimizer)
         if epoch_length is not None:
             default_args['epoch_length'] = epoch_length
