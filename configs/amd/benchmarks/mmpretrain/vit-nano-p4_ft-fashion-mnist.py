@@ -1,7 +1,8 @@
 # Short fine-tune of a pre-trained nano student on real Fashion-MNIST through
 # mmpretrain's ImageClassifier (the MAE fine-tune recipe at toy scale: the
 # ViT with final_norm=False + avg_featmap, layer-wise lr decay, drop path,
-# label smoothing), evaluated on the 10k test images.
+# label smoothing) on the 55k train split, validated on the 5k val split and
+# tested on the 10k test images.
 #   --cfg-options model.backbone.init_cfg.checkpoint=PRETRAINED.pth
 _base_ = 'mmpretrain::_base_/default_runtime.py'
 custom_imports = dict(imports=['amd_mm'], allow_failed_imports=False)
@@ -32,13 +33,15 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(type='IdxImageDataset', data_root=data_root, split='train',
                  pipeline=train_pipeline))
+# validation: the last 5k training images (every choice is made on them);
+# test: the 10k test images, for final numbers only
 val_dataloader = dict(
     batch_size=500, num_workers=2, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='IdxImageDataset', data_root=data_root, split='test',
+    dataset=dict(type='IdxImageDataset', data_root=data_root, split='val',
                  pipeline=test_pipeline))
 val_evaluator = dict(type='Accuracy', topk=(1, ))
-test_dataloader = val_dataloader
+test_dataloader = dict(val_dataloader, dataset=dict(val_dataloader['dataset'], split='test'))
 test_evaluator = val_evaluator
 max_iters = 600
 optim_wrapper = dict(
@@ -47,10 +50,9 @@ optim_wrapper = dict(
     paramwise_cfg=dict(layer_decay_rate=0.75, custom_keys={
         '.ln': dict(decay_mult=0.0), '.bias': dict(decay_mult=0.0),
         '.cls_token': dict(decay_mult=0.0), '.pos_embed': dict(decay_mult=0.0)}))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=60),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=60, end=max_iters, eta_min=1e-6),
-]
+# linear warm-up, then cosine to eta_min at max_iters (keys: param_scheduler.warmup/.end)
+param_scheduler = dict(type='WarmupCosineLR', warmup=60, start_factor=1e-3, eta_min=1e-6,
+                       by_epoch=False)
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict()
 test_cfg = dict()
