@@ -1,20 +1,25 @@
 #!/usr/bin/env python
-"""The main job: on real Fashion-MNIST, show what masked distillation gives a
-small ViT that plain masked autoencoding does not.
+"""The main job: on real Fashion-MNIST, what masked distillation from a
+better teacher gives a small ViT that plain masked autoencoding does not.
 
 Through the stock Runner and the same configs as paper-scale runs:
-  1. fetch Fashion-MNIST (if missing);
-  2. pre-train a teacher ViT with mmpretrain's MAE (cached: reused next time);
-  3. pre-train the same small student from scratch, once per method (plain
-     MAE and AMD by default; DMAE/dBOT with --methods), same schedule;
-  4. evaluate the random student, each student and the teacher by linear
-     probe and by a short fine-tune, on the 10k test images;
-  5. write results (Markdown, CSV), loss curves, an accuracy chart and
-     pictures of the masks with the students' reconstructions.
+  1. fetch Fashion-MNIST (if missing); splits: train 55k (pre-training and
+     probes), val 5k (every evaluation choice), test 10k (final numbers only);
+  2. the teacher: the shipped MAE ViT-tiny (``checkpoints/``, SHA-256
+     checked, loaded strictly by ``FrozenTeacher``), or re-made from scratch
+     with ``--retrain-teacher``;
+  3. per seed, the same nano student from scratch once per method (MAE, AMD,
+     AMD with a symmetric teacher mask, DMAE, dBOT): same architecture,
+     iterations, batch, data order and seed;
+  4. per seed, every encoder (raw pixels, random student, students, teacher)
+     by a linear probe (L2 penalty picked on val), k-NN (k=20, fixed) and a
+     short fine-tune (mmpretrain ImageClassifier), scored on the test split;
+  5. results (mean ± std over seeds in ``results.md``, per seed in
+     ``results.csv``), loss curves, an accuracy chart, mask pictures.
 
-    python tools/demo.py                    # defaults: about 15 min on 2 cores
-    python tools/demo.py --iters 6000 --seed 1 --methods mae,amd,dmae,dbot
-    python tools/demo.py --methods amd --cfg-options model.head.gen_loss.target_norm=layer_norm
+    python tools/demo.py                         # one seed, about 15 min on 2 cores
+    python tools/demo.py --seeds 0,1,2           # the README table
+    python tools/demo.py --retrain-teacher       # re-make the teacher first (see README)
 """
 import argparse
 import copy
@@ -22,12 +27,12 @@ import csv
 import json
 import os
 import os.path as osp
-import shutil
 import sys
 import time
+import traceback
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
-sys.path.insert(0, ROOT)
+sys.path[:0] = [ROOT, osp.join(ROOT, 'tools')]
 
 import amd_mm  # noqa: E402,F401
 import numpy as np  # noqa: E402
@@ -37,21 +42,25 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from amd_mm.datasets import read_idx  # noqa: E402
-from amd_mm.evaluation import extract_features, linear_probe  # noqa: E402
-from amd_mm.models.teachers import load_vit_checkpoint  # noqa: E402
-from amd_mm.models.teachers.checkpoint_filters import (match_final_norm,  # noqa: E402
-                                                       unwrap_state_dict)
+from amd_mm.datasets import read_idx, split_rows  # noqa: E402
+from amd_mm.evaluation import (extract_features, format_cell, knn_accuracy,  # noqa: E402
+                               linear_probe, select_weight_decay, summarise)
+from amd_mm.converters import export_file, load_vit_checkpoint  # noqa: E402
+from make_teacher import TEACHER_CONFIG, make_teacher, sha256, shipped_teacher  # noqa: E402
 
 CONFIGS = dict(
-    teacher='configs/mae/mae_vit-tiny-p4_fashion-mnist.py',
+    teacher='configs/mae/mae_vit-tiny-p4_1xb64-10k_fashion-mnist.py',
     mae='configs/mae/mae_vit-nano-p4_fashion-mnist.py',
     amd='configs/amd/amd_vit-nano-p4_fashion-mnist.py',
+    amd_sym='configs/amd/amd_vit-nano-p4_sym-mask_fashion-mnist.py',
     dmae='configs/dmae/dmae_vit-nano-p4_fashion-mnist.py',
     dbot='configs/dbot/dbot_vit-nano-p4_fashion-mnist.py',
     finetune='configs/amd/benchmarks/mmpretrain/vit-nano-p4_ft-fashion-mnist.py',
 )
-NEEDS_TEACHER = ('amd', 'dmae')
+LABELS = dict(mae='MAE student', amd='AMD student', amd_sym='AMD student, symmetric mask',
+              dmae='DMAE student', dbot='dBOT student')
+NEEDS_TEACHER = ('amd', 'amd_sym', 'dmae')
+METRICS = ('linear_probe', 'knn', 'finetune', 'linear_probe_val', 'knn_val', 'finetune_val')
 
 
 def parse_args(argv=None):
@@ -59,25 +68,43 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'demo'))
     parser.add_argument('--data', default=osp.join(ROOT, 'data', 'fashion-mnist'),
                         help='folder with Fashion-MNIST-style idx files')
-    parser.add_argument('--methods', default='mae,amd',
-                        help='comma-separated students: mae, amd, dmae, dbot')
-    parser.add_argument('--teacher-iters', type=int, default=1000)
+    parser.add_argument('--methods', default='mae,amd,amd_sym,dmae,dbot',
+                        help='comma-separated students: ' + ', '.join(LABELS))
+    parser.add_argument('--seeds', default=None,
+                        help='comma-separated seeds, e.g. 0,1,2 (mean ± std in results.md)')
+    parser.add_argument('--seed', type=int, default=0, help='one seed (when --seeds is not given)')
     parser.add_argument('--iters', type=int, default=1000, help='pre-training iterations per student')
     parser.add_argument('--ft-iters', type=int, default=200, help='fine-tuning iterations')
     parser.add_argument('--batch-size', type=int, default=64)
-    parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--probe-train', type=int, default=10000,
-                        help='training images for the linear probe')
+                        help='training images for the linear probe and k-NN')
+    parser.add_argument('--val-samples', type=int, default=5000,
+                        help='validation images used to choose the probe penalty')
     parser.add_argument('--test-samples', type=int, default=10000,
-                        help='test images for both evaluations (all 10k by default)')
-    parser.add_argument('--workers', type=int, default=2)
+                        help='test images for the final numbers (all 10k by default)')
+    parser.add_argument('--retrain-teacher', action='store_true',
+                        help='re-make the teacher from scratch with its config instead of '
+                             'loading the shipped checkpoint')
+    parser.add_argument('--teacher-iters', type=int, default=None,
+                        help='with --retrain-teacher: iterations (default: the config\'s)')
+    parser.add_argument('--teacher', default=None,
+                        help='a teacher checkpoint to use instead of the shipped one '
+                             '(no hash check)')
+    parser.add_argument('--workers', type=int, default=1, help='data-loader processes')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch threads (default 1: see README, "threads")')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='overrides for every student pre-training config, key=value')
     args = parser.parse_args(argv)
     args.methods = [m.strip() for m in args.methods.split(',') if m.strip()]
-    unknown = set(args.methods) - {'mae', 'amd', 'dmae', 'dbot'}
+    unknown = set(args.methods) - set(LABELS)
     if unknown:
-        parser.error(f'--methods: unknown {sorted(unknown)}; choose from mae, amd, dmae, dbot')
+        parser.error(f'--methods: unknown {sorted(unknown)}; choose from {", ".join(LABELS)}')
+    try:
+        args.seeds = ([int(s) for s in args.seeds.split(',') if s.strip()]
+                      if args.seeds is not None else [args.seed])
+    except ValueError:
+        parser.error(f'--seeds: expected comma-separated integers, got {args.seeds!r}')
     return args
 
 
@@ -85,7 +112,24 @@ def say(message):
     print(f'[demo {time.strftime("%H:%M:%S")}] {message}', flush=True)
 
 
-def run_options(args, iters, dbot_stage=False):
+class Progress:
+    """Stage lines with an ETA from the work done so far (in units of one
+    pre-training iteration's cost, measured as the run goes)."""
+
+    def __init__(self, total_units):
+        self.total, self.done, self.start = total_units, 0.0, time.time()
+
+    def stage(self, message):
+        elapsed = time.time() - self.start
+        eta = (f', ETA {elapsed / self.done * (self.total - self.done) / 60:.1f} min'
+               if self.done else '')
+        say(f'{message} [{elapsed / 60:.1f} min elapsed{eta}]')
+
+    def advance(self, units):
+        self.done += units
+
+
+def run_options(args, iters, seed=None, dbot_stage=False):
     """Overrides every demo pre-training/fine-tuning run shares: seed, loader
     workers, an ``iters``-long warm-up + cosine schedule, one checkpoint."""
     warmup = max(1, iters // 20)
@@ -93,10 +137,10 @@ def run_options(args, iters, dbot_stage=False):
         'train_dataloader.batch_size': args.batch_size,
         'train_dataloader.num_workers': args.workers,
         'train_dataloader.persistent_workers': False,
-        'randomness.seed': args.seed,
+        'randomness.seed': args.seed if seed is None else seed,
         'train_cfg.max_iters': iters,
-        'param_scheduler.0.end': warmup, 'param_scheduler.1.begin': warmup,
-        'param_scheduler.1.end': iters // 2 if dbot_stage else iters,
+        'param_scheduler.warmup': warmup,
+        'param_scheduler.end': iters // 2 if dbot_stage else iters,
         'default_hooks.checkpoint.interval': iters,
         'default_hooks.logger.interval': max(1, iters // 10)}
 
@@ -118,57 +162,74 @@ def train_with_history(cfg):
     return osp.join(cfg.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth'), history, runner.model
 
 
-def load_cfg(name, work_dir, args, iters, **options):
+def load_cfg(name, work_dir, args, iters, seed=None, **options):
     cfg = Config.fromfile(osp.join(ROOT, CONFIGS[name]))
     cfg.merge_from_dict({'train_dataloader.dataset.data_root': args.data,
-                         **run_options(args, iters, dbot_stage=name == 'dbot'), **options})
+                         **run_options(args, iters, seed, dbot_stage=name == 'dbot'),
+                         **options})
     return finish_cfg(cfg, work_dir)
 
 
-def pretrain(name, args, teacher_ckpt=None):
-    work_dir = osp.join(args.work_dir, name)
-    options = {}
-    if name in NEEDS_TEACHER:
+def get_teacher(args, progress):
+    """The teacher checkpoint to distil from: shipped (hash-checked), given
+    (``--teacher``) or re-made from scratch (``--retrain-teacher``)."""
+    if args.teacher:
+        say(f'    teacher: {args.teacher} (given; no hash check)')
+        return args.teacher, {}
+    if not args.retrain_teacher:
+        path, expected = shipped_teacher()
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'shipped teacher {path} is missing (teacher_checkpoint in '
+                                    f'{CONFIGS["amd"]}); re-make it with --retrain-teacher')
+        actual = sha256(path)
+        if actual != expected:
+            raise RuntimeError(f'shipped teacher {path}: SHA-256 {actual} differs from the '
+                               f'recorded teacher_sha256={expected} in {CONFIGS["amd"]}')
+        say(f'    teacher: shipped {osp.relpath(path, ROOT)} (SHA-256 {actual[:12]}... checked)')
+        return path, {}
+    iters = args.teacher_iters or Config.fromfile(osp.join(ROOT, TEACHER_CONFIG)).train_cfg.max_iters
+    progress.stage(f'    teacher: MAE pre-training from scratch, {iters} iterations '
+                   f'({TEACHER_CONFIG})')
+    out, history = make_teacher(osp.join(args.work_dir, 'teacher'), args.data,
+                                args.teacher_iters, args.workers)
+    say(f'    teacher written to {out}, SHA-256 {sha256(out)}; to ship it, copy it over '
+        f'{osp.relpath(shipped_teacher()[0], ROOT)} and set teacher_sha256 in {CONFIGS["amd"]}')
+    progress.advance(iters * 4)  # a tiny-ViT MAE step costs about 4 nano steps
+    return out, {'teacher (MAE)': history}
+
+
+def pretrain(method, args, seed, teacher_ckpt):
+    work_dir = osp.join(args.work_dir, f'seed{seed}', method)
+    options = dict(args.cfg_options)
+    if method in NEEDS_TEACHER:
         options['model.teacher.checkpoint'] = teacher_ckpt
-    if name != 'teacher':
-        options.update(args.cfg_options)
-    cfg = load_cfg(name, work_dir, args, args.iters if name != 'teacher' else args.teacher_iters,
-                   **options)
-    if name == 'dbot':  # two stages within the same budget
-        cfg.custom_hooks[1]['stages'] = [args.iters // 2]
-    if name != 'teacher':
-        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-            dict(type='MaskReconstructionHook', interval=max(1, args.iters // 4), num_samples=6)]
+    cfg = load_cfg(method, work_dir, args, args.iters, seed, **options)
+    if method == 'dbot':  # two stages within the same budget
+        cfg.default_hooks.teacher_bootstrap.stages = [args.iters // 2]
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+        dict(type='MaskReconstructionHook', interval=max(1, args.iters // 4), num_samples=6)]
     return train_with_history(cfg)
 
 
-def backbone_checkpoint(ckpt, out, model_keys=None):
-    """``backbone.*`` weights of a pre-training checkpoint, the final norm in
-    the slot of mmpretrain's fine-tune ViT (``ln2``)."""
-    state = unwrap_state_dict(torch.load(ckpt, map_location='cpu'))
-    backbone = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
-    backbone = match_final_norm(backbone, model_keys or ['ln2.weight', 'ln2.bias'])
-    torch.save({'state_dict': {'backbone.' + k: v for k, v in backbone.items()}}, out)
-    return out
+def load_split(root, split, count=None):
+    """uint8 images resized to 32x32 (as in pre-training) and labels."""
+    stem = 't10k' if split == 'test' else 'train'
+    images = split_rows(read_idx(osp.join(root, f'{stem}-images-idx3-ubyte.gz')), split)
+    labels = split_rows(read_idx(osp.join(root, f'{stem}-labels-idx1-ubyte.gz')), split)
+    images, labels = images[:count], labels[:count]
+    images = F.interpolate(torch.from_numpy(images.copy())[:, None].float(), size=(32, 32),
+                           mode='bicubic', align_corners=False).round().clamp(0, 255)
+    return images.to(torch.uint8), torch.from_numpy(labels.astype(np.int64))
 
 
-def load_split(root, split):
-    stem = 'train' if split == 'train' else 't10k'
-    images = torch.from_numpy(read_idx(osp.join(root, f'{stem}-images-idx3-ubyte.gz')).copy())
-    labels = torch.from_numpy(read_idx(osp.join(root, f'{stem}-labels-idx1-ubyte.gz')).astype(np.int64))
-    images = F.interpolate(images[:, None].float(), size=(32, 32), mode='bicubic',
-                           align_corners=False).round().clamp(0, 255).to(torch.uint8)
-    return images, labels
-
-
-def build_backbone(name, ckpt):
+def build_backbone(kind, ckpt, seed):
     """The pre-trained (or random) encoder as a MaskedViT, loaded strictly."""
     from mmpretrain.registry import MODELS
     cfg = Config.fromfile(osp.join(ROOT, CONFIGS['amd']))
-    backbone_cfg = copy.deepcopy(cfg.model.teacher.backbone if name == 'teacher'
+    backbone_cfg = copy.deepcopy(cfg.model.teacher.backbone if kind == 'teacher'
                                  else cfg.model.backbone)
     backbone_cfg.pop('feature_blocks', None)
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     backbone = MODELS.build(backbone_cfg)
     backbone.init_weights()
     if ckpt is not None:
@@ -176,12 +237,17 @@ def build_backbone(name, ckpt):
     return backbone, cfg.data_preprocessor
 
 
-def finetune(name, kind, ckpt, args):
-    work_dir = osp.join(args.work_dir, 'finetune', name)
+def finetune(name, kind, ckpt, args, seed):
+    """Fine-tune on the train split; accuracy on val (seen while choosing the
+    schedule) and on test (final)."""
+    work_dir = osp.join(args.work_dir, f'seed{seed}', 'finetune', name)
     options = {'val_dataloader.dataset.data_root': args.data,
-               'val_dataloader.dataset.num_samples': args.test_samples,
                'val_dataloader.num_workers': args.workers,
                'val_dataloader.persistent_workers': False,
+               'test_dataloader.dataset.data_root': args.data,
+               'test_dataloader.dataset.num_samples': args.test_samples,
+               'test_dataloader.num_workers': args.workers,
+               'test_dataloader.persistent_workers': False,
                'train_cfg.val_interval': args.ft_iters}
     if ckpt is None:
         options['model.backbone.init_cfg'] = None
@@ -191,34 +257,66 @@ def finetune(name, kind, ckpt, args):
         teacher_cfg = Config.fromfile(osp.join(ROOT, CONFIGS['amd']))
         options['model.backbone.arch'] = teacher_cfg.teacher_arch
         options['model.head.in_channels'] = teacher_cfg.teacher_arch['embed_dims']
-    cfg = load_cfg('finetune', work_dir, args, args.ft_iters, **options)
+    cfg = load_cfg('finetune', work_dir, args, args.ft_iters, seed, **options)
     runner = Runner.from_cfg(cfg)
     runner.train()
-    return float(runner.message_hub.get_scalar('val/accuracy/top1').current()) / 100
+    val = float(runner.message_hub.get_scalar('val/accuracy/top1').current()) / 100
+    test = float(runner.test()['accuracy/top1']) / 100
+    return val, test
+
+
+class Evaluator:
+    """Linear probe, k-NN and fine-tune of one encoder on fixed splits."""
+
+    def __init__(self, args):
+        self.args = args
+        self.train = load_split(args.data, 'train', args.probe_train)
+        self.val = load_split(args.data, 'val', args.val_samples)
+        self.test = load_split(args.data, 'test', args.test_samples)
+
+    def probes(self, features):
+        """Linear probe (penalty chosen on val) and k-NN, on val and test."""
+        (train_x, train_y), (val_x, val_y), (test_x, test_y) = features
+        weight_decay, probe_val = select_weight_decay(train_x, train_y, val_x, val_y)
+        return dict(linear_probe=linear_probe(train_x, train_y, test_x, test_y, weight_decay),
+                    linear_probe_val=probe_val, probe_weight_decay=weight_decay,
+                    knn=knn_accuracy(train_x, train_y, test_x, test_y),
+                    knn_val=knn_accuracy(train_x, train_y, val_x, val_y))
+
+    def raw_pixels(self):
+        def pixels(split):
+            images, labels = split
+            return images.flatten(1).float() / 255, labels
+        row = self.probes([pixels(s) for s in (self.train, self.val, self.test)])
+        return dict(row, params_m=0.0, finetune=float('nan'), finetune_val=float('nan'))
+
+    def encoder(self, label, kind, ckpt, seed):
+        backbone, pre = build_backbone(kind, ckpt, seed)
+        features = [(extract_features(backbone, images, pre['mean'], pre['std']), labels)
+                    for images, labels in (self.train, self.val, self.test)]
+        row = self.probes(features)
+        name = label.replace(' ', '_').replace(',', '')
+        ft_dir = osp.join(self.args.work_dir, f'seed{seed}', 'finetune')
+        os.makedirs(ft_dir, exist_ok=True)
+        # the backbone in mmpretrain's fine-tune layout (final norm in ln2)
+        ft_ckpt = None if ckpt is None else export_file(
+            ckpt, osp.join(ft_dir, name + '_backbone.pth'), to='mmpretrain')
+        row['finetune_val'], row['finetune'] = finetune(name, kind, ft_ckpt, self.args, seed)
+        row['params_m'] = sum(p.numel() for p in backbone.parameters()) / 1e6
+        return row
 
 
 def mask_pictures(models, args, out):
-    """Masks and reconstructions of each student on the same real test images
-    and the same masks."""
-    from mmpretrain.registry import TRANSFORMS
-    from mmpretrain.structures import DataSample
-    from amd_mm.engine.hooks import MaskReconstructionHook
-    images, _ = load_split(args.data, 'test')
-    cfg = Config.fromfile(osp.join(ROOT, CONFIGS['amd']))
-    step = next(t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'AsymmetricMasking')
-    transform = TRANSFORMS.build(copy.deepcopy(step))
-    np.random.seed(args.seed)
-    samples = []
-    for _ in range(6):
-        masks = transform({})
-        sample = DataSample()
-        sample.set_mask(masks['mask'])
-        sample.set_field(masks['diff_mask'], 'diff_mask')
-        samples.append(sample)
-    batch = dict(inputs=images[:6], data_samples=samples)
+    """Masks (and reconstructions, where a model has a pixel decoder) of each
+    student on the same real test images and the same masks."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    from amd_mm.benchmark import build_masking, masked_batch
+    from amd_mm.engine.hooks import MaskReconstructionHook
+    images, _ = load_split(args.data, 'test', 6)
+    np.random.seed(args.seeds[0])  # the same masks for every student
+    batch = masked_batch(build_masking(Config.fromfile(osp.join(ROOT, CONFIGS['amd']))), images)
     paths = []
     for name, model in models.items():
         picture = MaskReconstructionHook(num_samples=6).picture(model.eval(), copy.deepcopy(batch))
@@ -240,7 +338,7 @@ def plot_losses(histories, path):
             window = max(1, len(values) // 50)
             smooth = np.convolve(values, np.ones(window) / window, mode='valid')
             axis.plot(smooth, label=key)
-        axis.set_title(name)
+        axis.set_title(name, fontsize=9)
         axis.set_xlabel('iteration')
         axis.set_yscale('log')
         axis.legend(fontsize=8)
@@ -249,119 +347,156 @@ def plot_losses(histories, path):
     plt.close(fig)
 
 
-def plot_accuracy(rows, path):
+def plot_accuracy(summary, path):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    names = [r['model'] for r in rows]
-    x = np.arange(len(rows))
-    fig, axis = plt.subplots(figsize=(1.6 * len(rows) + 2, 3.5))
-    for offset, key in ((-0.2, 'linear_probe'), (0.2, 'finetune')):
-        values = [100 * r[key] for r in rows]
-        bars = axis.bar(x + offset, values, 0.4, label=key.replace('_', ' '))
-        axis.bar_label(bars, fmt='%.1f', fontsize=8)
-    axis.set_xticks(x, names, fontsize=8)
-    axis.set_ylabel('top-1 on the 10k test images (%)')
-    axis.set_ylim(0, 100)
-    axis.legend()
+    names = [r['model'].replace(', ', ',\n') for r in summary]
+    x = np.arange(len(summary))
+    fig, axis = plt.subplots(figsize=(1.5 * len(summary) + 2, 3.8))
+    for offset, key in ((-0.27, 'linear_probe'), (0, 'knn'), (0.27, 'finetune')):
+        means = [100 * r[f'{key}_mean'] for r in summary]
+        stds = [100 * r[f'{key}_std'] for r in summary]
+        bars = axis.bar(x + offset, means, 0.27, yerr=stds, capsize=2,
+                        label=key.replace('_', ' ').replace('knn', 'k-NN'))
+        axis.bar_label(bars, fmt='%.1f', fontsize=6)
+    axis.set_xticks(x, names, fontsize=7)
+    axis.set_ylabel('top-1 on the test split (%)')
+    axis.set_ylim(50, 100)
+    axis.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def write_table(rows, out, preamble, columns):
-    """``results.csv`` (every field) and ``results.md`` (``preamble`` lines,
-    then a table of model, params and the ``columns`` as percentages)."""
+    """``results.csv`` (every field of every row) and ``results.md``
+    (``preamble`` lines, then model, params and the ``columns``: per-row
+    values, or ``mean ± std`` where rows carry ``{key}_mean``/``{key}_std``)."""
+    fields = list(dict.fromkeys(k for r in rows for k in r))
     with open(osp.join(out, 'results.csv'), 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
+    return write_markdown(rows, out, preamble, columns)
+
+
+def write_markdown(rows, out, preamble, columns):
     lines = list(preamble) + [
         '| model | params (M) | ' + ' | '.join(title for title, _ in columns) + ' |',
         '|---|---|' + '---|' * len(columns)]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['params_m']:.2f} | "
-                     + ' | '.join(f'{100 * r[key]:.2f}' for _, key in columns) + ' |')
+        cells = [format_cell(r[f'{key}_mean'], r[f'{key}_std'], r['n']) if f'{key}_mean' in r
+                 else f'{100 * r[key]:.2f}' for _, key in columns]
+        lines.append(f"| {r['model']} | {r['params_m']:.2f} | " + ' | '.join(cells) + ' |')
     text = '\n'.join(lines) + '\n'
     with open(osp.join(out, 'results.md'), 'w') as f:
         f.write(text)
     return text
 
 
-def write_results(rows, args, out, seconds):
-    preamble = [f'# amd_mm demo on Fashion-MNIST (seed {args.seed})', '',
-                f'Teacher: {args.teacher_iters} MAE iterations; students: {args.iters} iterations '
-                f'each, batch {args.batch_size}; fine-tune: {args.ft_iters} iterations; '
-                f'linear probe on {args.probe_train} training images; evaluation on '
-                f'{args.test_samples} test images; total {seconds:.0f} s.', '']
-    return write_table(rows, out, preamble, [('linear probe top-1 (%)', 'linear_probe'),
-                                            ('fine-tune top-1 (%)', 'finetune')])
+COLUMNS = [('linear probe (%)', 'linear_probe'), ('k-NN (%)', 'knn'),
+           ('fine-tune (%)', 'finetune'), ('val: linear probe (%)', 'linear_probe_val'),
+           ('val: fine-tune (%)', 'finetune_val')]
+
+
+def write_results(rows, failures, args, out, seconds):
+    """Per-seed rows to ``results.csv``; mean ± std over seeds to ``results.md``."""
+    summary = summarise(rows, METRICS)
+    seeds = ','.join(map(str, args.seeds))
+    preamble = [
+        f'# amd_mm demo on Fashion-MNIST (seeds {seeds})', '',
+        f'Students: {args.iters} pre-training iterations each, batch {args.batch_size}; '
+        f'fine-tune: {args.ft_iters} iterations on the 55k train split; linear probe (L2 '
+        f'penalty chosen on {args.val_samples} val images) and k-NN (k=20) on '
+        f'{args.probe_train} train images; test: {args.test_samples} test images; '
+        f'{len(args.seeds)} seed(s), mean ± std; total {seconds / 60:.1f} min.', '']
+    if failures:
+        preamble += [f'Failed (see the log): {", ".join(failures)}', '']
+    with open(osp.join(out, 'results.csv'), 'w', newline='') as f:
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return write_markdown(summary, out, preamble, COLUMNS), summary
 
 
 def main(argv=None):
     args = parse_args(argv)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        return run(args)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def run(args):
     start = time.time()
-    out = args.work_dir
+    out = args.work_dir = osp.abspath(args.work_dir)
     os.makedirs(out, exist_ok=True)
     init_default_scope('mmpretrain')
-    total = 5
-    say(f'1/{total} data: {args.data}')
+    # cost units: one student pre-training iteration; an evaluation ~ 300
+    per_seed = len(args.methods) * args.iters + (len(args.methods) + 3) * (300 + args.ft_iters)
+    progress = Progress(per_seed * len(args.seeds))
+    say(f'1/5 data: {args.data} (torch threads: {args.threads}, loader workers: {args.workers})')
     if not osp.isdir(args.data):
         sys.path.insert(0, osp.join(ROOT, 'tools', 'data'))
         import fetch_data
         fetch_data.fetch_fashion_mnist(osp.dirname(args.data))
 
-    teacher_ckpt = osp.join(out, 'teacher', f'teacher_{args.teacher_iters}it_seed{args.seed}.pth')
-    histories = {}
-    if osp.isfile(teacher_ckpt):
-        say(f'2/{total} teacher: reusing cached {teacher_ckpt}')
-        cached = osp.splitext(teacher_ckpt)[0] + '_losses.json'
-        if osp.isfile(cached):
-            histories['teacher (MAE)'] = json.load(open(cached))
-    else:
-        say(f'2/{total} teacher: MAE pre-training, {args.teacher_iters} iterations')
-        ckpt, histories['teacher (MAE)'], _ = pretrain('teacher', args)
-        shutil.copy(ckpt, teacher_ckpt)
-        json.dump(histories['teacher (MAE)'], open(osp.splitext(teacher_ckpt)[0] + '_losses.json', 'w'))
+    progress.stage('2/5 teacher')
+    teacher_ckpt, histories = get_teacher(args, progress)
+    evaluator = Evaluator(args)
+    rows, failures, models = [], [], {}
+    reference = evaluator.raw_pixels()
+    for seed in args.seeds:
+        students = {}
+        for index, method in enumerate(args.methods, 1):
+            progress.stage(f'3/5 seed {seed}: student {index}/{len(args.methods)}: '
+                           f'{LABELS[method]}, {args.iters} iterations')
+            try:
+                ckpt, history, model = pretrain(method, args, seed, teacher_ckpt)
+            except Exception:  # one method's crash must not lose the others
+                say(f'    {LABELS[method]} FAILED (seed {seed}):\n{traceback.format_exc()}')
+                failures.append(f'{LABELS[method]} (seed {seed})')
+                continue
+            finally:
+                progress.advance(args.iters)
+            students[method] = ckpt
+            if seed == args.seeds[0]:
+                histories[LABELS[method]] = history
+                models[method.upper()] = model
+        candidates = [('random student', 'student', None)] + [
+            (LABELS[m], 'student', students[m]) for m in args.methods if m in students] + [
+            ('MAE teacher', 'teacher', teacher_ckpt)]
+        rows.append(dict(model='raw pixels', seed=seed, **reference))
+        for label, kind, ckpt in candidates:
+            progress.stage(f'4/5 seed {seed}: evaluating {label}')
+            try:
+                row = evaluator.encoder(label, kind, ckpt, seed)
+            except Exception:
+                say(f'    evaluation of {label} FAILED (seed {seed}):\n{traceback.format_exc()}')
+                failures.append(f'evaluation of {label} (seed {seed})')
+                continue
+            finally:
+                progress.advance(300 + args.ft_iters)
+            rows.append(dict(model=label, seed=seed, **row))
+            say(f'    {label}: linear probe {100 * row["linear_probe"]:.2f}%, k-NN '
+                f'{100 * row["knn"]:.2f}%, fine-tune {100 * row["finetune"]:.2f}% (test)')
+            write_results(rows, failures, args, out, time.time() - start)  # never lose a row
 
-    students, models = {}, {}
-    for index, method in enumerate(args.methods, 1):
-        say(f'3/{total} student {index}/{len(args.methods)}: {method.upper()}, {args.iters} iterations')
-        ckpt, histories[f'student ({method.upper()})'], models[method.upper()] = pretrain(
-            method, args, teacher_ckpt)
-        students[method] = ckpt
-
-    say(f'4/{total} evaluation: linear probe and fine-tune of every encoder')
-    train_images, train_labels = load_split(args.data, 'train')
-    test_images, test_labels = load_split(args.data, 'test')
-    test_images, test_labels = test_images[:args.test_samples], test_labels[:args.test_samples]
-    train_images, train_labels = train_images[:args.probe_train], train_labels[:args.probe_train]
-    candidates = [('random student', None, 'student')] + [
-        (f'{m.upper()} student', students[m], 'student') for m in args.methods] + [
-        ('MAE teacher', teacher_ckpt, 'teacher')]
-    rows = []
-    for label, ckpt, kind in candidates:
-        backbone, pre = build_backbone(kind, ckpt)
-        feats_train = extract_features(backbone, train_images, pre['mean'], pre['std'])
-        feats_test = extract_features(backbone, test_images, pre['mean'], pre['std'])
-        probe = linear_probe(feats_train, train_labels, feats_test, test_labels)
-        name = label.replace(' ', '_')
-        os.makedirs(osp.join(out, 'finetune'), exist_ok=True)
-        ft_ckpt = None if ckpt is None else backbone_checkpoint(
-            ckpt, osp.join(out, 'finetune', name + '_backbone.pth'))
-        accuracy = finetune(name, kind, ft_ckpt, args)
-        params = sum(p.numel() for p in backbone.parameters()) / 1e6
-        rows.append(dict(model=label, params_m=params, linear_probe=probe, finetune=accuracy))
-        say(f'    {label}: linear probe {100 * probe:.2f}%, fine-tune {100 * accuracy:.2f}%')
-
-    say(f'5/{total} artefacts in {out}')
-    plot_losses(histories, osp.join(out, 'loss_curves.png'))
-    plot_accuracy(rows, osp.join(out, 'accuracy.png'))
+    progress.stage(f'5/5 artefacts in {out}')
+    table, summary = write_results(rows, failures, args, out, time.time() - start)
+    plot_accuracy(summary, osp.join(out, 'accuracy.png'))
+    if histories:
+        plot_losses(histories, osp.join(out, 'loss_curves.png'))
+    with open(osp.join(out, 'loss_histories.json'), 'w') as f:
+        json.dump(histories, f)
     mask_pictures(models, args, out)
-    table = write_results(rows, args, out, time.time() - start)
     print('\n' + table)
-    say(f'done in {time.time() - start:.0f} s: results.md, results.csv, loss_curves.png, '
-        'accuracy.png, masks_reconstruction_*.png')
+    say(f'done in {(time.time() - start) / 60:.1f} min: results.md, results.csv, '
+        'loss_curves.png, accuracy.png, masks_reconstruction_*.png')
     return rows
 
 
