@@ -14,6 +14,6 @@ from . import extras  # noqa: E402
 # the extra to install (amd_mm.extras); a no-op with everything installed
 extras.install_placeholders()
 from . import datasets, engine, models  # noqa: E402,F401
-from . import converters, downstream  # noqa: E402,F401
+from . import converters, downstream, validation  # noqa: E402,F401
 
 __all__ = ['__version__']

@@ -16,6 +16,7 @@ if osp.isfile(osp.join(_REPO, 'amd_mm', '__init__.py')) and _REPO not in sys.pat
 
 import amd_mm  # noqa: E402,F401  (compat fixes + registration)
 from amd_mm.extras import check_config  # noqa: E402
+from amd_mm.validation import StartupCheckHook, check_resume, check_run_config  # noqa: E402
 from mmengine.hooks import Hook, LoggerHook  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
@@ -149,6 +150,7 @@ def finalize(cfg):
     load_from = cfg.get('load_from')
     if load_from and '://' not in load_from and not osp.isfile(load_from):
         raise FileNotFoundError(f'load_from={load_from!r} does not exist')
+    check_run_config(cfg)  # the dataset's masks and pipeline against the model
     return cfg
 
 
@@ -161,6 +163,12 @@ def main(argv=None):
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if cfg.get('auto_log_interval', False):
         runner.register_hook(AutoLogInterval())
+    runner.register_hook(StartupCheckHook())  # an empty loader fails, not hangs
+    if cfg.get('resume'):
+        from mmengine.runner import find_latest_checkpoint
+        path = cfg.get('load_from') or find_latest_checkpoint(cfg.work_dir)
+        if path and '://' not in path:
+            check_resume(runner.model, path, '--resume')
     runner.train()
     return runner
 

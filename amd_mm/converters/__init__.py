@@ -13,7 +13,7 @@ releases, exporting a student to the downstream packages.
 
 ``tools/convert_checkpoint.py`` is the command-line front end.
 """
-from .checks import (CheckpointMismatchError, IncompleteCheckpointError,
+from .checks import (CheckpointMismatchError, CheckpointReadError, IncompleteCheckpointError,
                      TeacherCheckpointError, check_complete, check_state_dict)
 from .export import TO, export_file, to_mmaction2, to_mmpretrain, to_mmseg, to_timm
 from .io import load_checkpoint, load_vit_checkpoint, save_checkpoint
@@ -24,7 +24,7 @@ from .official import (FROM_OFFICIAL, from_official_amd, from_official_dbot,
                        from_official_dmae, from_official_mae,
                        from_official_videomae)
 
-__all__ = ['FROM_OFFICIAL', 'CheckpointMismatchError', 'IncompleteCheckpointError',
+__all__ = ['FROM_OFFICIAL', 'CheckpointMismatchError', 'CheckpointReadError', 'IncompleteCheckpointError',
            'TO', 'TeacherCheckpointError', 'backbone_of', 'check_complete',
            'check_state_dict', 'export_file', 'final_norm_slot', 'from_official_amd',
            'from_official_dbot', 'from_official_dmae', 'from_official_mae',

@@ -18,6 +18,11 @@ class CheckpointMismatchError(ValueError):
     converted into (missing, unexpected or wrongly shaped weights)."""
 
 
+class CheckpointReadError(ValueError):
+    """A checkpoint file that cannot be read at all (empty, truncated, text,
+    not a torch checkpoint)."""
+
+
 # the names the converters and the teacher used for it
 IncompleteCheckpointError = TeacherCheckpointError = CheckpointMismatchError
 

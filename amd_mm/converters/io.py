@@ -9,7 +9,7 @@ from typing import Callable, Optional
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from .checks import check_state_dict, shapes_of
+from .checks import CheckpointReadError, check_state_dict, shapes_of
 from .keys import (add_fixed_positions, final_norm_slot, move_final_norm, strip_prefix,
                    timm_vit_to_mmpretrain, unwrap_state_dict)
 
@@ -19,8 +19,21 @@ def load_checkpoint(path: str) -> dict:
     pickles its argparse ``args`` (refused by torch's weights-only loader)."""
     allow = (torch.serialization.safe_globals([argparse.Namespace])
              if hasattr(torch.serialization, 'safe_globals') else contextlib.nullcontext())
+    if osp.isfile(path) and os.path.getsize(path) == 0:
+        raise CheckpointReadError(f'checkpoint {path!r} is an empty file')
     with allow:
-        return CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        try:
+            checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        except (FileNotFoundError, CheckpointReadError):
+            raise
+        except Exception as error:  # pickle/zip errors name no file
+            raise CheckpointReadError(
+                f'checkpoint {path!r} cannot be read (truncated, or not a torch '
+                f'checkpoint): {type(error).__name__}: {error}') from error
+    if not isinstance(checkpoint, dict):
+        raise CheckpointReadError(f'checkpoint {path!r} holds a {type(checkpoint).__name__}, '
+                                  'not a dict of weights')
+    return checkpoint
 
 
 def save_checkpoint(checkpoint: dict, path: str) -> str:

@@ -95,6 +95,13 @@ class IdxImageDataset(MaskingFieldMixin, BaseDataset):
         images, labels = split_rows(images, self.split, self.val_size), \
             split_rows(labels, self.split, self.val_size)
         if self.num_samples is not None:
+            if isinstance(self.num_samples, bool) or not isinstance(
+                    self.num_samples, int) or self.num_samples < 1:
+                raise ValueError(f'IdxImageDataset.num_samples must be an int >= 1 (or None '
+                                 f'for all), got {self.num_samples!r}')
             images, labels = images[:self.num_samples], labels[:self.num_samples]
+        if len(images) == 0:
+            raise ValueError(f'IdxImageDataset (data_root={self.data_root!r}, split='
+                             f'{self.split!r}) has no image')
         return [dict(img=img, gt_label=int(label))
                 for img, label in zip(images, labels)]

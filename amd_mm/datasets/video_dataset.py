@@ -1,4 +1,6 @@
 """MMAction2's ``VideoDataset`` that survives bad videos."""
+import os.path as osp
+
 from mmaction.datasets import VideoDataset
 from mmengine.logging import MMLogger
 
@@ -39,7 +41,42 @@ class SkippingVideoDataset(MaskingFieldMixin, VideoDataset):
 
     def __init__(self, *args, **kwargs):
         self.num_skipped = 0
+        self.failed = set()  # indices that failed at least once (this process)
         super().__init__(*args, **kwargs)
+
+    def load_data_list(self):
+        """``path label`` lines (``path`` alone for unlabelled clips); a
+        malformed line raises naming the file and the line number, an
+        annotation file without a clip raises naming the file."""
+        if not osp.isfile(self.ann_file):
+            raise FileNotFoundError(f'SkippingVideoDataset.ann_file={self.ann_file!r} does '
+                                    'not exist')
+        data_list = []
+        with open(self.ann_file) as f:
+            for number, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                fields = line.strip().split(self.delimiter)
+                if self.multi_class or not 1 <= len(fields) <= 2:
+                    if self.multi_class:
+                        return super().load_data_list()
+                    raise ValueError(
+                        f'{self.ann_file}, line {number}: expected "path label" (2 fields '
+                        f'separated by {self.delimiter!r}), got {len(fields)}: {line.strip()!r}')
+                label = -1
+                if len(fields) == 2:
+                    try:
+                        label = int(fields[1])
+                    except ValueError:
+                        raise ValueError(f'{self.ann_file}, line {number}: the label '
+                                         f'{fields[1]!r} is not an int') from None
+                filename = fields[0]
+                if self.data_prefix.get('video') is not None:
+                    filename = osp.join(self.data_prefix['video'], filename)
+                data_list.append(dict(filename=filename, label=label))
+        if not data_list:
+            raise ValueError(f'SkippingVideoDataset.ann_file={self.ann_file!r} lists no video')
+        return data_list
 
     def prepare_data(self, idx):
         try:
@@ -48,6 +85,12 @@ class SkippingVideoDataset(MaskingFieldMixin, VideoDataset):
             if self.test_mode:
                 raise
             self.num_skipped += 1
+            self.failed.add(idx)
+            if len(self.failed) >= len(self):
+                raise RuntimeError(
+                    f'every video of SkippingVideoDataset.ann_file={self.ann_file!r} failed '
+                    f'({len(self.failed)} of {len(self)}); the last: '
+                    f'{type(error).__name__}: {error}') from error
             path = self.get_data_info(idx).get('filename')
             reason = f'{type(error).__name__}: {error}'.splitlines()[0]
             MMLogger.get_current_instance().warning(

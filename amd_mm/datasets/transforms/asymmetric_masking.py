@@ -2,6 +2,7 @@
 that configures them by key."""
 import copy
 import math
+import numbers
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -22,6 +23,9 @@ def check_ratios(student_mask_ratio: float, teacher_mask_ratio: float,
                  tokens_per_slot: int, owner: str = 'AsymmetricMasking'):
     for field, value in (('student_mask_ratio', student_mask_ratio),
                          ('teacher_mask_ratio', teacher_mask_ratio)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f'{owner}.{field} must be a number in [0, 1), got {value!r} '
+                            f'({type(value).__name__})')
         if not 0 <= value < 1:
             raise ValueError(f'{owner}.{field} must be in [0, 1), got {value}')
     if teacher_mask_ratio > student_mask_ratio:

@@ -1,4 +1,5 @@
 """dBOT's multi-stage bootstrapping of the teacher."""
+import numbers
 from typing import Optional, Sequence
 
 import torch
@@ -79,7 +80,14 @@ class TeacherBootstrapHook(Hook):
                  stage_feature_blocks: Optional[Sequence[Sequence[int]]] = None,
                  reset_optimizer: bool = True,
                  restart_schedule: bool = True):
-        self.stages = sorted(int(s) for s in stages)
+        if isinstance(stages, (str, bytes)) or not isinstance(stages, Sequence) or any(
+                isinstance(s, bool) or not isinstance(s, numbers.Integral) for s in stages):
+            raise TypeError('default_hooks.teacher_bootstrap.stages must be a list of int '
+                            f'stage boundaries, e.g. [800], got {stages!r}')
+        if list(stages) != sorted(set(stages)):
+            raise ValueError('default_hooks.teacher_bootstrap.stages must be increasing, '
+                             f'without repeats, got {list(stages)}')
+        self.stages = [int(s) for s in stages]
         if any(s <= 0 for s in self.stages):
             raise ValueError(f'TeacherBootstrapHook.stages must be positive, got {stages}')
         if stage_feature_blocks is not None and len(stage_feature_blocks) != len(self.stages) + 1:
@@ -115,6 +123,14 @@ class TeacherBootstrapHook(Hook):
         model = self._model(runner)
         if model.teacher is None:
             raise ValueError('TeacherBootstrapHook needs a model with a teacher')
+        end = runner.max_epochs if self.by_epoch else runner.max_iters
+        late = [s for s in self.stages if s >= end]
+        if late:
+            unit = 'max_epochs' if self.by_epoch else 'max_iters'
+            raise ValueError(
+                f'default_hooks.teacher_bootstrap.stages={self.stages} has boundaries '
+                f'{late} at or after the end of the run (train_cfg.{unit}={end}): '
+                'those stages would never train')
         progress = self._progress(runner)
         self._set_stage(model, self.stage_at(progress))
         if progress == 0:  # fresh run: stage 0's random teacher

@@ -16,3 +16,4 @@ class dBOT(MaskedDistiller):  # noqa: N801 (the paper's name)
     the student by :class:`~amd_mm.engine.hooks.TeacherBootstrapHook`.
     """
     term_names = dict(loss_gen='loss_feature')
+    random_teacher_ok = True  # stage 0's teacher is the student's initialisation

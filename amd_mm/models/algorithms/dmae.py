@@ -17,3 +17,11 @@ class DMAE(MaskedDistiller):
     decoder, whose output is unused.
     """
     term_names = dict(loss_direct='loss_distill')
+
+    def check_batch(self, tokens, data_samples) -> None:
+        super().check_batch(tokens, data_samples)
+        if tokens.num_diff:
+            raise ValueError(
+                f'DMAE uses symmetric masks but the batch has {tokens.num_diff} diff tokens '
+                'per sample: set train_dataloader.dataset.masking.teacher_mask_ratio '
+                'equal to student_mask_ratio')

@@ -1,7 +1,8 @@
 """The masked token encoder shared by every ViT in amd_mm (image or video,
 student or teacher): embed -> keep the given tokens -> blocks, collecting the
 outputs of the requested blocks, optionally stopping after the deepest one."""
-from typing import List, NamedTuple, Optional, Sequence
+import numbers
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.utils.checkpoint as cp
@@ -14,6 +15,57 @@ class EncoderOutput(NamedTuple):
     ``features``: one (B, n, C) tensor per requested block, in request order."""
     latent: Optional[torch.Tensor]
     features: List[torch.Tensor]
+
+
+class TokenGeometry(NamedTuple):
+    """The token layout of a ViT: the one source every other part (mask
+    transform, neck, head, teacher, batches) is checked against.
+
+    ``grid``: tokens per axis, (H, W) for images or (T, H, W) for video;
+    ``patch_size``/``tubelet_size``: pixels / frames per token;
+    ``input_size``: the input it was built for, (H, W) or (T, H, W);
+    ``num_prefix``: CLS tokens; ``in_channels``: input channels.
+    """
+    grid: Tuple[int, ...]
+    patch_size: int
+    tubelet_size: int
+    input_size: Tuple[int, ...]
+    num_prefix: int
+    in_channels: int
+
+    @property
+    def num_tokens(self) -> int:
+        n = 1
+        for s in self.grid:
+            n *= s
+        return n
+
+    @property
+    def values_per_token(self) -> int:
+        """Pixel values a token covers (a pixel decoder's ``out_dims``)."""
+        return self.tubelet_size * self.patch_size ** 2 * self.in_channels
+
+    def describe(self, field: str = 'backbone') -> str:
+        size = 'x'.join(str(s) for s in self.input_size)
+        tube = f', {field}.tubelet_size={self.tubelet_size}' if len(self.grid) == 3 else ''
+        return (f'token grid {self.grid} = {self.num_tokens} tokens (input {size}, '
+                f'{field}.patch_size={self.patch_size}{tube})')
+
+
+def check_block_list(blocks, field: str) -> Tuple[int, ...]:
+    """``blocks`` as a tuple of ints, or a TypeError/ValueError naming
+    ``field`` (an int, a string, a float or a repeated block)."""
+    if isinstance(blocks, (str, bytes)) or not isinstance(blocks, Sequence):
+        raise TypeError(f'`{field}` must be a list/tuple of block numbers, e.g. (2, 4), '
+                        f'got {blocks!r} ({type(blocks).__name__})')
+    for block in blocks:
+        if isinstance(block, bool) or not isinstance(block, numbers.Integral):
+            raise TypeError(f'`{field}` must hold int block numbers, got {block!r} '
+                            f'({type(block).__name__}) in {list(blocks)}')
+    if len(set(blocks)) != len(blocks):
+        raise ValueError(f'`{field}`={list(blocks)} repeats a block: each aligned '
+                         'block must be listed once')
+    return tuple(int(b) for b in blocks)
 
 
 class MaskedEncoderMixin:
@@ -38,7 +90,13 @@ class MaskedEncoderMixin:
     def _pre_blocks(self, tokens: torch.Tensor) -> torch.Tensor:
         return tokens
 
+    @property
+    def geometry(self) -> TokenGeometry:
+        """The token layout (:class:`TokenGeometry`) this ViT was built for."""
+        raise NotImplementedError
+
     def check_feature_blocks(self, blocks: Sequence[int], field: str):
+        blocks = check_block_list(blocks, field)
         depth = len(self._blocks)
         for block in blocks:
             if not 0 <= int(block) <= depth:

@@ -9,7 +9,7 @@ from mmaction.models.backbones.vit_mae import Attention, VisionTransformer
 from ...registry import MMACTION_MODELS, register_model
 from ...converters.keys import videomae_to_mmaction
 from ..utils.init import mae_init_
-from .masked_encoder import MaskedEncoderMixin
+from .masked_encoder import MaskedEncoderMixin, TokenGeometry
 
 
 class FusedAttention(Attention):
@@ -90,6 +90,15 @@ class MaskedVideoViT(MaskedEncoderMixin, VisionTransformer):
     @property
     def _blocks(self):
         return self.blocks
+
+    @property
+    def geometry(self) -> TokenGeometry:
+        conv = self.patch_embed.projection
+        t, p = int(conv.kernel_size[0]), int(conv.kernel_size[1])
+        h, w = (int(s) for s in self.grid_size)
+        slots = self.pos_embed.shape[1] // (h * w)
+        return TokenGeometry((slots, h, w), p, t, (slots * t, h * p, w * p), 0,
+                             int(conv.in_channels))
 
     @property
     def _final_norm(self):

@@ -6,7 +6,7 @@ from mmpretrain.models.selfsup.mae import MAEViT
 
 from ...registry import MODELS
 from ..utils.init import mae_init_
-from .masked_encoder import MaskedEncoderMixin
+from .masked_encoder import MaskedEncoderMixin, TokenGeometry
 
 
 @MODELS.register_module()
@@ -61,6 +61,14 @@ class MaskedViT(MaskedEncoderMixin, MAEViT):
     @property
     def _blocks(self):
         return self.layers
+
+    @property
+    def geometry(self) -> TokenGeometry:
+        conv = self.patch_embed.projection
+        return TokenGeometry(tuple(int(s) for s in self.patch_resolution),
+                             int(conv.kernel_size[0]), 1,
+                             tuple(int(s) for s in self.img_size),
+                             self.num_extra_tokens, int(conv.in_channels))
 
     @property
     def _final_norm(self):

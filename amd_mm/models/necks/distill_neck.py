@@ -123,6 +123,9 @@ class DistillNeck(BaseModule):
                              'neck.num_layer_pairs >= 1 projections to feed it')
         self.num_layer_pairs = pairs
         self.num_prefix = num_prefix
+        self.student_dims = student_dims
+        self.teacher_dims = teacher_dims
+        self.grid = tuple(int(s) for s in grid)
         self.generator_input = generator_input
         self.projections = ModuleList(
             build_projection(projection, student_dims, teacher_dims)

@@ -65,7 +65,10 @@ class FrozenTeacher(BaseModule):
             if not osp.isfile(checkpoint):
                 raise FileNotFoundError(
                     f'`teacher.checkpoint` = {checkpoint!r} does not exist')
-            load_vit_checkpoint(self.backbone, checkpoint)
+            try:
+                load_vit_checkpoint(self.backbone, checkpoint)
+            except ValueError as error:  # CheckpointMismatchError / CheckpointReadError
+                raise type(error)(f'model.teacher.checkpoint={checkpoint!r}: {error}') from error
         self.freeze()
 
     def freeze(self):
