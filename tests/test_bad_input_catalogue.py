@@ -387,3 +387,9 @@ def test_valid_configs_pass_the_checks():
     assert set(run_loss()) == {'loss_pixel', 'loss_direct', 'loss_gen'}
     assert np.isfinite(float(run_loss('dmae', masking=dict(teacher_mask_ratio=0.75))
                              ['loss_distill']))
+
+
+def test_docs_list_every_case():
+    with open(osp.join(ROOT, 'docs', 'bad_input.md')) as f:
+        text = f.read()
+    assert [name for name, *_ in CASES if f'`{name}`' not in text] == []
