@@ -52,7 +52,8 @@ def short_args(work, fashion_root, *extra):
 def test_demo_pipeline_produces_every_artefact(tmp_path, fashion_root):
     demo = load_tool('tools/demo.py')
     work = tmp_path / 'demo'
-    rows = demo.main(short_args(work, fashion_root, '--seeds', '0,1'))
+    rows = demo.main(short_args(work, fashion_root, '--seeds', '0,1',
+                                '--methods', 'mae,amd,amd_sym,dmae,dbot'))
     models = ['raw pixels', 'random student', 'MAE student', 'AMD student',
               'AMD student, symmetric mask', 'DMAE student', 'dBOT student', 'MAE teacher']
     assert [r['model'] for r in rows] == models * 2
