@@ -43,14 +43,15 @@ def backbone_grid(backbone: dict) -> Optional[Tuple[int, ...]]:
     return None
 
 
-def _walk(node) -> Iterator[dict]:
+def iter_dicts(node) -> Iterator[dict]:
+    """Every dict inside nested dicts/lists (config pipelines)."""
     if isinstance(node, dict):
         yield node
         for value in node.values():
-            yield from _walk(value)
+            yield from iter_dicts(value)
     elif isinstance(node, (list, tuple)):
         for value in node:
-            yield from _walk(value)
+            yield from iter_dicts(value)
 
 
 def _train_dataset(cfg) -> Optional[dict]:
@@ -120,7 +121,7 @@ def check_run_config(cfg) -> None:
                 'the model has no generator (model.neck.generator=None): the teacher '
                 'encodes diff tokens that no loss term uses')
     if has_generator and dataset is not None:
-        packs = [t for t in _walk(dataset.get('pipeline', []))
+        packs = [t for t in iter_dicts(dataset.get('pipeline', []))
                  if str(t.get('type', '')).split('.')[-1] == 'PackInputs']
         for pack in packs:
             if 'diff_mask' not in (pack.get('algorithm_keys') or ()):

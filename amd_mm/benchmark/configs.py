@@ -4,6 +4,8 @@ import copy
 import os.path as osp
 from typing import Optional
 
+from ..validation import iter_dicts
+
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 VARIANTS = ('mae', 'with_cp')
 
@@ -38,17 +40,6 @@ def resolve_path(path: str) -> str:
     if osp.exists(path) or osp.isabs(path):
         return path
     return osp.join(ROOT, path)
-
-
-def iter_dicts(node):
-    """Every dict inside nested dicts/lists (config pipelines)."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from iter_dicts(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from iter_dicts(value)
 
 
 def find_transform(cfg, name: str) -> Optional[dict]:
