@@ -245,10 +245,44 @@ def mmengine_package_configs():
     return changed
 
 
+def mmengine_keep_checkpoint_until_saved():
+    """Crash safety: mmengine 0.10.7's CheckpointHook deletes the outdated
+    checkpoint *before* writing the new one, so a run killed mid-write with
+    ``max_keep_ckpts=1`` has no complete checkpoint and ``last_checkpoint``
+    names a deleted file (``--resume auto``: FileNotFoundError). Defer those
+    deletions until the new checkpoint and ``last_checkpoint`` are written."""
+    try:
+        from mmengine.hooks import CheckpointHook
+    except ImportError:
+        return False
+    original = getattr(CheckpointHook, '_save_checkpoint_with_step', None)
+    if original is None or getattr(original, 'amd_mm', False):
+        return False
+
+    def _save_checkpoint_with_step(self, runner, step, meta):
+        backend = getattr(self, 'file_backend', None)
+        if backend is None or self.max_keep_ckpts <= 0:
+            return original(self, runner, step, meta)
+        outdated = []
+        backend.remove = outdated.append  # shadows the method during the save
+        try:
+            original(self, runner, step, meta)
+        finally:
+            del backend.remove
+        for path in outdated:  # reached only once the new checkpoint is complete
+            backend.remove(path)
+
+    _save_checkpoint_with_step.amd_mm = True
+    CheckpointHook._save_checkpoint_with_step = _save_checkpoint_with_step
+    APPLIED.append('mmengine_keep_checkpoint_until_saved')
+    return True
+
+
 def apply_all():
     torchvision_ops_schema()
     mmaction_drn_placeholder()
     mmengine_safe_globals()
     mmengine_cpu_distributed()
     mmengine_package_configs()
+    mmengine_keep_checkpoint_until_saved()
     multimodal_transformers5()

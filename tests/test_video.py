@@ -303,6 +303,82 @@ def test_bad_videos_are_skipped_and_logged(tmp_path, video_root, video_teacher_c
     assert 'skipped video ' + str(folder / 'good.mp4') not in log
 
 
+
+def write_cut_after_header(path, frames=24, size=112):
+    """A clip whose index (``moov``) comes first and whose frame data stops
+    half-way: decord raises DECORDError (not a RuntimeError) reading it."""
+    import av
+    container = av.open(path + '.full', 'w', format='mp4', options={'movflags': 'faststart'})
+    stream = container.add_stream('mpeg4', rate=10)
+    stream.width, stream.height, stream.pix_fmt = size, size, 'yuv420p'
+    rng = np.random.default_rng(0)
+    for _ in range(frames):
+        image = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+        for packet in stream.encode(av.VideoFrame.from_ndarray(image, format='rgb24')):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    data = open(path + '.full', 'rb').read()
+    os.remove(path + '.full')
+    assert data[4:8] == b'ftyp' and b'moov' in data[:64]
+    with open(path, 'wb') as f:
+        f.write(data[:len(data) // 2])
+
+
+def test_video_failing_inside_a_repeated_view_is_skipped(tmp_path, video_root,
+                                                         video_teacher_ckpt):
+    """Faults: a video that fails to decode inside RepeatedViews (here its
+    second view, as a per-view decode would) is skipped and logged like the
+    other bad videos, and the run goes on; so is a clip truncated after its
+    header, which decord reports with DECORDError."""
+    DECORDError = pytest.importorskip('decord._ffi.base').DECORDError
+    from amd_mm.registry import TRANSFORMS
+    from mmcv.transforms import BaseTransform
+
+    views_seen = {}
+
+    class DecodeFailsInSecondView(BaseTransform):
+        def transform(self, results):
+            name = osp.basename(results['filename'])
+            views_seen[name] = views_seen.get(name, 0) + 1
+            if name == 'bad.mp4' and views_seen[name] % 2 == 0:
+                raise DECORDError('av_read_frame failed (test: view 2 of bad.mp4)')
+            return results
+
+    TRANSFORMS.register_module('DecodeFailsInSecondView', module=DecodeFailsInSecondView,
+                               force=True)
+    folder = tmp_path / 'videos'
+    folder.mkdir()
+    good = osp.join(video_root, 'carphone_pristine.mp4')
+    for name in ('good.mp4', 'bad.mp4'):
+        shutil.copy(good, folder / name)
+    write_cut_after_header(str(folder / 'cut.mp4'))
+    names = ['good.mp4', 'bad.mp4', 'cut.mp4']
+    (folder / 'list.txt').write_text(''.join(f'{n} 0\n' for n in names))
+    cfg = tiny_cfg(tmp_path / 'work', video_root, video_teacher_ckpt, **{
+        'train_dataloader.dataset.ann_file': str(folder / 'list.txt'),
+        'train_dataloader.dataset.data_prefix.video': str(folder),
+        'train_dataloader.batch_size': len(names),  # the first batch draws every entry
+        'train_cfg.max_iters': 2, 'param_scheduler.warmup': 1,
+        'default_hooks.checkpoint.interval': 2})
+    [views] = [t for t in cfg.train_dataloader.dataset.pipeline
+               if isinstance(t, dict) and t.get('type') == 'RepeatedViews']
+    views.num_views = 2
+    views.transforms = [dict(type='DecodeFailsInSecondView')] + list(views.transforms)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 2
+    assert views_seen['bad.mp4'] >= 2 and views_seen['good.mp4'] >= 2
+    log = open(glob.glob(str(tmp_path / 'work' / '*' / '*.log'))[0]).read()
+    counts = [int(n) for n in re.findall(r'skipped video .*? \((\d+) skipped so far\)', log)]
+    assert counts == list(range(1, len(counts) + 1)) and len(counts) >= 2
+    assert re.search(rf'skipped video {re.escape(str(folder / "bad.mp4"))}: DECORDError: '
+                     r'av_read_frame failed \(test: view 2 of bad.mp4\)', log)
+    assert re.search(rf'skipped video {re.escape(str(folder / "cut.mp4"))}: DECORDError', log)
+    assert 'skipped video ' + str(folder / 'good.mp4') not in log
+
+
 # ------------------------------------------------------------ training
 RANK_DUMP_HOOK = '''
 import torch

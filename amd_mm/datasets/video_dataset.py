@@ -8,10 +8,16 @@ from ..registry import DATASETS
 from .transforms.asymmetric_masking import MaskingFieldMixin
 
 # What a corrupt, unreadable, missing or too-short video raises in the
-# pipeline (decord's DECORDError is a RuntimeError; FileNotFoundError an
-# OSError; CheckVideoLength's error a ValueError). Programming errors
-# (TypeError, KeyError, ...) still stop the run.
+# pipeline (decord: RuntimeError for a file it cannot open, DECORDError for
+# one it cannot index or decode; FileNotFoundError an OSError;
+# CheckVideoLength's error a ValueError). Programming errors (TypeError,
+# KeyError, ...) still stop the run.
 VIDEO_ERRORS = (OSError, RuntimeError, ValueError, EOFError)
+try:  # DECORDError is no RuntimeError: a clip truncated after its header raised it uncaught
+    from decord._ffi.base import DECORDError
+    VIDEO_ERRORS += (DECORDError,)
+except ImportError:  # no decord: nothing of it to catch
+    pass
 
 
 @DATASETS.register_module()
