@@ -53,7 +53,7 @@ def test_demo_pipeline_produces_every_artefact(tmp_path, fashion_root):
     demo = load_tool('tools/demo.py')
     work = tmp_path / 'demo'
     rows = demo.main(short_args(work, fashion_root, '--seeds', '0,1',
-                                '--methods', 'mae,amd,amd_sym,dmae,dbot'))
+                                '--methods', 'mae,amd,amd_sym,dmae,dbot', '--finetune-teacher'))
     models = ['raw pixels', 'random student', 'MAE student', 'AMD student',
               'AMD student, symmetric mask', 'DMAE student', 'dBOT student', 'MAE teacher']
     assert [r['model'] for r in rows] == models * 2
@@ -94,6 +94,7 @@ def test_a_failing_method_keeps_the_others_results(tmp_path, fashion_root, monke
     rows = demo.main(short_args(work, fashion_root, '--methods', 'mae,amd'))
     assert [r['model'] for r in rows] == ['raw pixels', 'random student', 'MAE student',
                                           'MAE teacher']
+    assert rows[-1]['finetune'] != rows[-1]['finetune']  # NaN: teacher probed, not fine-tuned
     assert 'Failed (see the log): AMD student (seed 0)' in (work / 'results.md').read_text()
 
 

@@ -18,7 +18,8 @@ Through the stock Runner and the same configs as paper-scale runs:
      ``results.csv``), loss curves, an accuracy chart, mask pictures.
 
     python tools/demo.py                         # MAE and AMD, one seed: about 15 min on 2 cores
-    python tools/demo.py --methods mae,amd,amd_sym,dmae,dbot --seeds 0,1,2   # the README table
+    python tools/demo.py --methods mae,amd,amd_sym,dmae,dbot --seeds 0,1,2 --finetune-teacher
+                                                 # the README table
     python tools/demo.py --retrain-teacher       # re-make the teacher first (see README)
 """
 import argparse
@@ -88,6 +89,9 @@ def parse_args(argv=None):
                              'loading the shipped checkpoint')
     parser.add_argument('--teacher-iters', type=int, default=None,
                         help='with --retrain-teacher: iterations (default: the config\'s)')
+    parser.add_argument('--finetune-teacher', action='store_true',
+                        help='also fine-tune the teacher (3x a student\'s fine-tune; the '
+                             'README table has it, the default run only probes the teacher)')
     parser.add_argument('--teacher', default=None,
                         help='a teacher checkpoint to use instead of the shipped one '
                              '(no hash check)')
@@ -312,7 +316,10 @@ class Evaluator:
         # the backbone in mmpretrain's fine-tune layout (final norm in ln2)
         ft_ckpt = None if ckpt is None else export_file(
             ckpt, osp.join(ft_dir, name + '_backbone.pth'), to='mmpretrain')
-        row['finetune_val'], row['finetune'] = finetune(name, kind, ft_ckpt, self.args, seed)
+        if kind == 'teacher' and not self.args.finetune_teacher:
+            row['finetune_val'] = row['finetune'] = float('nan')
+        else:
+            row['finetune_val'], row['finetune'] = finetune(name, kind, ft_ckpt, self.args, seed)
         row['params_m'] = sum(p.numel() for p in backbone.parameters()) / 1e6
         return row
 
@@ -449,7 +456,7 @@ def run(args):
     init_default_scope('mmpretrain')
     per_seed = (sum(SECONDS_PER_ITER[m] * args.iters for m in args.methods)
                 + (len(args.methods) + 1) * evaluation_seconds(args.ft_iters)
-                + evaluation_seconds(args.ft_iters, 'teacher'))
+                + evaluation_seconds(args.ft_iters if args.finetune_teacher else 0, 'teacher'))
     teacher_seconds = 0.3 * (args.teacher_iters or 8000) if args.retrain_teacher else 0
     progress = Progress(per_seed * len(args.seeds) + teacher_seconds)
     say(f'1/5 data: {args.data} (torch threads: {args.threads}, loader workers: {args.workers})')
