@@ -387,15 +387,19 @@ def plot_accuracy(summary, path):
     plt.close(fig)
 
 
+def write_csv(rows, path):
+    """Every field of every row (the union of their keys, first-seen order)."""
+    with open(path, 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def write_table(rows, out, preamble, columns):
     """``results.csv`` (every field of every row) and ``results.md``
     (``preamble`` lines, then model, params and the ``columns``: per-row
     values, or ``mean ± std`` where rows carry ``{key}_mean``/``{key}_std``)."""
-    fields = list(dict.fromkeys(k for r in rows for k in r))
-    with open(osp.join(out, 'results.csv'), 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, osp.join(out, 'results.csv'))
     return write_markdown(rows, out, preamble, columns)
 
 
@@ -431,11 +435,7 @@ def write_results(rows, failures, args, out, seconds):
         f'{len(args.seeds)} seed(s), mean ± std; total {seconds / 60:.1f} min.', '']
     if failures:
         preamble += [f'Failed (see the log): {", ".join(failures)}', '']
-    with open(osp.join(out, 'results.csv'), 'w', newline='') as f:
-        fields = list(dict.fromkeys(k for r in rows for k in r))
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, osp.join(out, 'results.csv'))
     return write_markdown(summary, out, preamble, COLUMNS), summary
 
 
