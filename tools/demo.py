@@ -17,7 +17,7 @@ Through the stock Runner and the same configs as paper-scale runs:
   5. results (mean ± std over seeds in ``results.md``, per seed in
      ``results.csv``), loss curves, an accuracy chart, mask pictures.
 
-    python tools/demo.py                         # MAE and AMD, one seed: about 15 min on 2 cores
+    python tools/demo.py                         # MAE and AMD, one seed: 13 min on 2 cores
     python tools/demo.py --methods mae,amd,amd_sym,dmae,dbot --seeds 0,1,2 --finetune-teacher
                                                  # the README table
     python tools/demo.py --retrain-teacher       # re-make the teacher first (see README)
@@ -123,8 +123,10 @@ SECONDS_PER_ITER = dict(mae=0.08, amd=0.21, amd_sym=0.12, dmae=0.12, dbot=0.11)
 
 
 def evaluation_seconds(ft_iters, kind='student'):
-    """Probes (~25 s) plus the fine-tune (~0.15 s per iteration, 3x for the teacher)."""
-    return 25 + 0.15 * ft_iters * (3 if kind == 'teacher' else 1)
+    """Probes (~25 s, ~60 s for the wider teacher) plus the fine-tune
+    (~0.15 s per iteration, 3x for the teacher)."""
+    teacher = kind == 'teacher'
+    return (60 if teacher else 25) + 0.15 * ft_iters * (3 if teacher else 1)
 
 
 class Progress:
@@ -136,8 +138,8 @@ class Progress:
 
     def stage(self, message):
         elapsed = time.time() - self.start
-        eta = (f', ETA {elapsed / self.done * (self.total - self.done) / 60:.1f} min'
-               if self.done else '')
+        remaining = max(0.0, self.total - self.done)
+        eta = f', ETA {elapsed / self.done * remaining / 60:.1f} min' if self.done else ''
         say(f'{message} [{elapsed / 60:.1f} min elapsed{eta}]')
 
     def advance(self, units):
@@ -458,7 +460,8 @@ def run(args):
                 + (len(args.methods) + 1) * evaluation_seconds(args.ft_iters)
                 + evaluation_seconds(args.ft_iters if args.finetune_teacher else 0, 'teacher'))
     teacher_seconds = 0.3 * (args.teacher_iters or 8000) if args.retrain_teacher else 0
-    progress = Progress(per_seed * len(args.seeds) + teacher_seconds)
+    raw_pixel_seconds = 90  # probes of 1024-d pixels, once per run
+    progress = Progress(per_seed * len(args.seeds) + teacher_seconds + raw_pixel_seconds)
     say(f'1/5 data: {args.data} (torch threads: {args.threads}, loader workers: {args.workers})')
     if not osp.isdir(args.data):
         sys.path.insert(0, osp.join(ROOT, 'tools', 'data'))
@@ -470,6 +473,7 @@ def run(args):
     evaluator = Evaluator(args)
     rows, failures, models = [], [], {}
     reference = evaluator.raw_pixels()
+    progress.advance(raw_pixel_seconds)
     for seed in args.seeds:
         students = {}
         for index, method in enumerate(args.methods, 1):
