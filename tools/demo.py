@@ -47,7 +47,8 @@ from amd_mm.datasets import read_idx, split_rows  # noqa: E402
 from amd_mm.evaluation import (extract_features, format_cell, knn_accuracy,  # noqa: E402
                                linear_probe, select_weight_decay, summarise)
 from amd_mm.converters import export_file, load_vit_checkpoint  # noqa: E402
-from make_teacher import TEACHER_CONFIG, make_teacher, sha256, shipped_teacher  # noqa: E402
+from make_teacher import (TEACHER_CONFIG, loss_history, make_teacher, sha256,  # noqa: E402
+                          shipped_teacher)
 
 CONFIGS = dict(
     teacher='configs/mae/mae_vit-tiny-p4_1xb64-10k_fashion-mnist.py',
@@ -173,9 +174,7 @@ def train_with_history(cfg):
     """Train with the stock Runner; the final checkpoint and the loss curves."""
     runner = Runner.from_cfg(cfg)
     runner.train()
-    history = {key[len('train/'):]: list(map(float, buffer.data[0]))
-               for key, buffer in runner.message_hub.log_scalars.items()
-               if key.startswith('train/loss')}
+    history = loss_history(runner)
     return osp.join(cfg.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth'), history, runner.model
 
 

@@ -54,6 +54,13 @@ def export_backbone_fp16(ckpt, out, meta):
     return out
 
 
+def loss_history(runner):
+    """The run's logged ``loss*`` curves, by name."""
+    return {key[len('train/'):]: list(map(float, buffer.data[0]))
+            for key, buffer in runner.message_hub.log_scalars.items()
+            if key.startswith('train/loss')}
+
+
 def make_teacher(work_dir, data_root=None, iters=None, workers=1, out_dir=None, options=None):
     """Train the teacher with ``TEACHER_CONFIG`` and export it; returns
     ``(fp16 checkpoint, loss history)``. ``iters`` shortens the run (tests)."""
@@ -74,9 +81,7 @@ def make_teacher(work_dir, data_root=None, iters=None, workers=1, out_dir=None, 
     runner = Runner.from_cfg(cfg)
     start = time.time()
     runner.train()
-    history = {key[len('train/'):]: list(map(float, buffer.data[0]))
-               for key, buffer in runner.message_hub.log_scalars.items()
-               if key.startswith('train/loss')}
+    history = loss_history(runner)
     max_iters = cfg.train_cfg.max_iters
     name = osp.basename(shipped_teacher()[0])
     out = export_backbone_fp16(

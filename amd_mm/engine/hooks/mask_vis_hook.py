@@ -36,10 +36,7 @@ class MaskReconstructionHook(Hook):
         count = max(1, self.num_samples // views)
         inputs = data['inputs'][:count]
         samples = data['data_samples'][:count]
-        if getattr(model.neck, 'decoder', None) is None:  # e.g. dBOT: masks only
-            reconstruction, tokens = None, model.split_views(inputs, samples)[1]
-        else:
-            reconstruction, tokens = model.reconstruct(inputs, samples)
+        reconstruction, tokens = model.reconstruct(inputs, samples)  # None: masks only
         if inputs.ndim == 6:  # (B, views, C, T, H, W): one row per view
             inputs = inputs.flatten(0, 1)
         preprocessor = model.data_preprocessor

@@ -216,10 +216,11 @@ class MaskedDistiller(BaseSelfSupervisor):
     def reconstruct(self, inputs: torch.Tensor, data_samples: List[DataSample]):
         """Pixel reconstruction for visualisation: ``(reconstruction,
         token split)``, the reconstruction shaped like ``inputs`` with views
-        flattened (in the data preprocessor's normalised space)."""
-        if self.neck.decoder is None:
-            raise ValueError('this model has no pixel decoder (neck.decoder=None)')
+        flattened (in the data preprocessor's normalised space); None for a
+        model without a pixel decoder (e.g. dBOT), whose masks can still be drawn."""
         inputs, tokens = self.split_views(inputs, data_samples)
+        if self.neck.decoder is None:
+            return None, tokens
         student = self.backbone(inputs, tokens.student_visible)
         pred = self.neck.decoder(student.latent, tokens.student_visible, tokens.student_masked)
         return self.head.predicted_pixels(pred, inputs, tokens, self.input_norm), tokens
