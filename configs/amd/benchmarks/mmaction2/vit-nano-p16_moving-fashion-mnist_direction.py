@@ -1,0 +1,79 @@
+# Moving Fashion-MNIST direction of motion (8 classes; needs temporal order,
+# as SSv2 does) with the video nano student (64-d, 4 blocks, 2x16x16
+# tubelets on 8 frames of 64x64): the project's SSv2 fine-tune recipe (no
+# flip, uniform sampling, mixup/cutmix, label smoothing, random erasing,
+# layer decay) with this set's data and size and a short schedule chosen on
+# the val split. Test: 2 temporal clips x 3 crops, as the SSv2 config.
+#   python tools/train.py configs/amd/benchmarks/mmaction2/vit-nano-p16_moving-fashion-mnist_direction.py \
+#       --cfg-options model.backbone.init_cfg.checkpoint=PRETRAIN.pth
+_base_ = './vit-small-p16_16x2x1-40e_ssv2.py'
+
+num_classes = 8
+clip_len = 8
+img_size = 64
+model = dict(
+    backbone=dict(img_size=img_size, num_frames=clip_len, embed_dims=64, depth=4,
+                  num_heads=4, drop_path_rate=0.0),
+    cls_head=dict(in_channels=64, num_classes=num_classes),
+    data_preprocessor=dict(blending=dict(
+        augments=[dict(type='MixupBlending', alpha=0.8, num_classes=num_classes),
+                  dict(type='CutmixBlending', alpha=1.0, num_classes=num_classes)])))
+
+data_root = 'data/moving_fashion_mnist/videos'
+ann_file_train = 'data/moving_fashion_mnist/train_direction.txt'
+ann_file_val = 'data/moving_fashion_mnist/val_direction.txt'
+ann_file_test = 'data/moving_fashion_mnist/test_direction.txt'
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='UniformSample', clip_len=clip_len, num_clips=1),
+    dict(type='DecordDecode'),
+    dict(type='RandomResizedCrop', area_range=(0.5, 1.0)),
+    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
+    dict(type='RandomErasing', erase_prob=0.25, mode='rand'),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs'),
+]
+val_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='UniformSample', clip_len=clip_len, num_clips=1, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, img_size)),
+    dict(type='CenterCrop', crop_size=img_size),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs'),
+]
+test_pipeline = [  # 2 temporal clips x 3 spatial crops (square frames: 3 equal crops)
+    dict(type='DecordInit'),
+    dict(type='UniformSample', clip_len=clip_len, num_clips=2, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, img_size)),
+    dict(type='ThreeCrop', crop_size=img_size),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs'),
+]
+loader = dict(num_workers=1, persistent_workers=False, pin_memory=False)
+train_dataloader = dict(
+    batch_size=16, **loader,
+    dataset=dict(ann_file=ann_file_train, data_prefix=dict(video=data_root),
+                 pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16, **loader,
+    dataset=dict(ann_file=ann_file_val, data_prefix=dict(video=data_root),
+                 pipeline=val_pipeline))
+test_dataloader = dict(
+    batch_size=4, **loader,
+    dataset=dict(ann_file=ann_file_test, data_prefix=dict(video=data_root),
+                 pipeline=test_pipeline))
+
+max_epochs = 6
+warmup_epochs = 1
+train_cfg = dict(max_epochs=max_epochs, val_begin=max_epochs, val_interval=max_epochs)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_epochs,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=1e-6,
+         by_epoch=True, begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+]
+default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None),
+                     logger=dict(interval=20))
+auto_scale_lr = dict(enable=False)  # lr below is for this batch
