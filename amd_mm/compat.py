@@ -278,6 +278,23 @@ def mmengine_keep_checkpoint_until_saved():
     return True
 
 
+def mmaction_ava_numpy2():
+    """mmaction2 1.2.0's AVA evaluation returns ``np.NAN`` for a class
+    detected but absent from the ground truth (``AVAMetric`` then takes the
+    nanmean); numpy 2 removed that alias, so the metric died with an
+    AttributeError. Restore the alias (``numpy.nan``, the same float)."""
+    import numpy
+    if importlib.util.find_spec('mmaction') is None or 'NAN' in vars(numpy):
+        return False
+    try:
+        numpy.NAN
+        return False
+    except AttributeError:
+        numpy.NAN = numpy.nan
+    APPLIED.append('mmaction_ava_numpy2')
+    return True
+
+
 def apply_all():
     torchvision_ops_schema()
     mmaction_drn_placeholder()
@@ -285,4 +302,5 @@ def apply_all():
     mmengine_cpu_distributed()
     mmengine_package_configs()
     mmengine_keep_checkpoint_until_saved()
+    mmaction_ava_numpy2()
     multimodal_transformers5()
