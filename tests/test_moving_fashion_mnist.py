@@ -179,3 +179,116 @@ def test_too_many_videos_for_the_split(tmp_path, fashion_root):
     with pytest.raises(ValueError, match='num_val=5001'):
         make_moving_fashion_mnist(str(tmp_path / 'big'), num_train=1, num_val=5001, num_test=1,
                                   fashion_root=fashion_root)
+
+
+# ----------------------------------------------------------- AVA layout
+@pytest.fixture(scope='module')
+def ava(small):
+    from amd_mm.datasets.moving_items_ava import make_moving_fashion_mnist_ava
+    paths, manifest = small
+    return paths, manifest, make_moving_fashion_mnist_ava(paths['root'])
+
+
+def _csv(path):
+    return [line.split(',') for line in open(path).read().splitlines()]
+
+
+def test_ava_rawframes_are_the_decoded_videos(ava):
+    import cv2
+    paths, manifest, ava_paths = ava
+    for idx, video in enumerate(manifest['videos']['val']):
+        frame_dir = osp.join(ava_paths['ava_rawframes'], f'val_{idx:05d}')
+        assert sorted(os.listdir(frame_dir)) == [f'img_{i:05d}.jpg' for i in range(1, 17)]
+        decoded = _decode(osp.join(paths['videos'], video['file']))
+        for i in (1, 9, 16):
+            jpeg = cv2.imread(osp.join(frame_dir, f'img_{i:05d}.jpg'))[..., ::-1]
+            assert np.abs(jpeg.astype(int) - decoded[i - 1]).mean() < 2.0
+
+
+def test_ava_csv_boxes_actions_and_exclusions(ava):
+    from amd_mm.datasets.moving_items_ava import KEYFRAMES, keyframe_direction
+    _, manifest, ava_paths = ava
+    for split, videos in manifest['videos'].items():
+        rows = {(r[0], int(r[1])): r for r in _csv(ava_paths[f'ava_{split}'])}
+        excluded = {(r[0], int(r[1])) for r in _csv(ava_paths[f'ava_{split}_excluded'])}
+        assert len(rows) + len(excluded) == len(videos) * len(KEYFRAMES)
+        assert not set(rows) & excluded
+        for idx, video in enumerate(videos):
+            for t in KEYFRAMES:
+                key = (f'{split}_{idx:05d}', t)
+                direction = keyframe_direction(video, t)
+                assert (key in excluded) == (direction is None)
+                if direction is None:
+                    continue
+                row = rows[key]
+                assert np.allclose([float(c) * 64 for c in row[2:6]], video['boxes'][t],
+                                   atol=0.04)
+                assert (int(row[6]), int(row[7])) == (direction + 1, 0)
+
+
+def test_keyframe_direction_excludes_bounces():
+    from amd_mm.datasets.moving_items_ava import keyframe_direction
+    # bounces between frames 2 and 3: neither has one direction of motion
+    item = dict(direction=0, frame_directions=[0, 0, 4, 4, 4, 4])
+    assert [keyframe_direction(item, t) for t in (1, 2, 3, 4)] == [0, None, None, 4]
+    # a bounce in the very first step
+    assert keyframe_direction(dict(direction=2, frame_directions=[6] * 4), 1) is None
+    assert keyframe_direction(dict(direction=6, frame_directions=[6] * 4), 1) == 6
+
+
+def test_ava_dataset_and_proposals_load(ava):
+    from mmaction.datasets import AVADataset
+    from mmengine.registry import DefaultScope
+    _, manifest, ava_paths = ava
+    pipeline = [dict(type='SampleAVAFrames', clip_len=8, frame_interval=1, test_mode=True),
+                dict(type='RawFrameDecode')]
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        dataset = AVADataset(
+            ann_file=ava_paths['ava_train'], exclude_file=ava_paths['ava_train_excluded'],
+            label_file=ava_paths['ava_label_map'], proposal_file=ava_paths['ava_train_proposals'],
+            data_prefix=dict(img=ava_paths['ava_rawframes']), pipeline=pipeline,
+            num_classes=9, fps=1, timestamp_start=0, timestamp_end=16, test_mode=True)
+        rows = _csv(ava_paths['ava_train'])
+        assert len(dataset) == len({(r[0], r[1]) for r in rows}) > 0
+        for i in range(len(dataset)):
+            info = dataset.get_data_info(i)
+            assert info['gt_labels'].shape == (1, 9) and info['gt_labels'][0, 0] == 0
+            assert 0 <= info['proposals'].min() and info['proposals'].max() <= 1
+            assert info['scores'].min() >= 0.9  # person_det_score_thr keeps the item's
+            # the item's jittered box is among them (false ones may outscore it)
+            assert max(_iou(p, info['gt_bboxes'][0]) for p in info['proposals']) > 0.5
+        sample = dataset[0]
+    assert sample['imgs'][0].shape == (64, 64, 3) and len(sample['imgs']) == 8
+    assert sample['frame_inds'].min() >= 1 and sample['frame_inds'].max() <= 16
+    # the clip is around the keyframe (MMAction2 adds start_index twice: t-2 .. t+5)
+    assert list(sample['frame_inds']) == list(range(sample['timestamp'] - 2,
+                                                    sample['timestamp'] + 6))
+
+
+def _iou(a, b):
+    w = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])
+    return w * h / (area - w * h)
+
+
+def test_ava_ground_truth_scores_full_map_with_mmaction_evaluation(ava):
+    from mmaction.evaluation import read_labelmap
+    from mmaction.evaluation.functional import ava_eval
+    _, _, ava_paths = ava
+    labels, ids = read_labelmap(open(ava_paths['ava_label_map']))
+    assert ids == set(range(1, 9)) and labels[0]['name'] == 'move right'
+    # the ground truth as detections (8th column read as the score): every box found
+    result = ava_eval(ava_paths['ava_val'], 'mAP', ava_paths['ava_label_map'],
+                      ava_paths['ava_val'], ava_paths['ava_val_excluded'], verbose=False)
+    assert result['overall'] == pytest.approx(1.0)
+
+
+def test_ava_layout_is_cached(ava):
+    from amd_mm.datasets.moving_items_ava import make_moving_fashion_mnist_ava
+    paths, _, ava_paths = ava
+    before = os.stat(ava_paths['ava_manifest']).st_mtime_ns
+    assert make_moving_fashion_mnist_ava(paths['root']) == ava_paths
+    assert os.stat(ava_paths['ava_manifest']).st_mtime_ns == before
+    with pytest.raises(ValueError, match='keyframes'):
+        make_moving_fashion_mnist_ava(paths['root'], keyframes=(0, 7))
