@@ -150,7 +150,7 @@ class Progress:
 def run_options(args, iters, seed=None, dbot_stage=False):
     """Overrides every demo pre-training/fine-tuning run shares: seed, loader
     workers, an ``iters``-long warm-up + cosine schedule, one checkpoint."""
-    warmup = max(1, iters // 20)
+    warmup = iters // 20  # 0: none (a 1-iteration LinearLR never leaves start_factor)
     return {
         'train_dataloader.batch_size': args.batch_size,
         'train_dataloader.num_workers': args.workers,

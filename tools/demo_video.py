@@ -1,305 +1,409 @@
 #!/usr/bin/env python
-"""The video demo: on the real clips of data/videos, does masked distillation
-give a tiny video ViT a sense of time that plain VideoMAE does not?
+"""The video demo: on Moving Fashion-MNIST (real Fashion-MNIST items moving
+and bouncing, two labels per video), does masked distillation from a larger
+VideoMAE teacher give a nano video ViT more than plain VideoMAE does, once
+fine-tuned through MMAction2?
 
-Through the stock Runner and the same video configs as paper-scale runs:
-  1. split each video by time (first 75% of its frames: pre-training and
-     probe training; last 25%: unseen test footage), cut with PyAV into
-     work_dir/clips/ (downscaled to 128 px high);
-  2. pre-train a tiny video teacher with VideoMAE (cached: reused next time);
-  3. pre-train the same nano student from scratch twice, plain VideoMAE and
-     AMD from that teacher, same iterations and schedule;
-  4. evaluate the random student, both students and the teacher on the
-     *arrow of time*: is an 8-frame clip (stride 2) played forward (0) or
-     time-reversed (1)? A linear probe on frozen features of train-part clips
-     is tested on clips from the unseen test parts;
-  5. write results.md / results.csv and loss curves, and print the table.
+Through the stock Runner and the project's configs, one seed per pass:
+  1. data: tools/data/moving_fashion_mnist.py (cached under data/), and its
+     AVA 2.2 layout for spatio-temporal detection;
+  2. teacher: the shipped VideoMAE teacher (SHA-256 checked; --retrain-teacher
+     re-makes it with tools/make_teacher.py --recipe moving-fashion-mnist);
+  3. students: the same nano student from scratch with plain VideoMAE and
+     with AMD (--methods adds DMAE), same iterations, data order and seed;
+  4. MMAction2 fine-tunes of random init, each student and the teacher:
+     Recognizer3D on the direction of motion (8 classes, needs temporal
+     order) and on the item class (10), the project's SSv2 recipe, top-1 on
+     the test split (2 clips x 3 crops) after the schedule chosen on val;
+     FastRCNN on the AVA-style boxes, frame mAP (MMAction2's AVAMetric);
+  5. results.md / results.csv (mean ± std over seeds), loss curves, and the
+     masked / reconstructed frames of each student.
 
-The feature is order-sensitive on purpose: the unmasked backbone's tokens
-before pooling, reshaped (T', H', W', C), averaged over space only, then
-concatenated over the T' time slots. Mean pooling over time (the usual clip
-feature) sums the same content whichever way the clip is played: a reversed
-clip only swaps which time slot each tubelet lands in (and the frame order
-inside a tubelet), so the pooled feature barely moves and the linear probe
-would measure the pooling, not the encoder. Keeping the slots apart lets a
-linear probe compare early and late features, i.e. read the direction.
-
-    python tools/demo_video.py              # defaults: about 10 min on 2 shared cores
-    python tools/demo_video.py --iters 600 --teacher-iters 800 --seed 1
+    python tools/demo_video.py                  # one seed, about 20 min on 2 cores
+    python tools/demo_video.py --seeds 0,1,2    # the README table
 """
 import argparse
 import json
 import os
 import os.path as osp
-import shutil
 import sys
 import time
+import traceback
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, osp.join(ROOT, 'tools'))
+sys.path.insert(0, osp.join(ROOT, 'tools', 'data'))
 
 import amd_mm  # noqa: E402,F401
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
 
-from amd_mm.evaluation import linear_probe  # noqa: E402
-from amd_mm.models.teachers import load_vit_checkpoint  # noqa: E402
-from demo import finish_cfg, plot_losses, run_options, train_with_history, write_table  # noqa: E402,E501
+from amd_mm.converters import export_file  # noqa: E402
+from amd_mm.evaluation import summarise  # noqa: E402
+from demo import (Progress, finish_cfg, plot_losses, run_options, say,  # noqa: E402
+                  train_with_history, write_csv, write_markdown)
+from make_teacher import make_teacher, sha256, shipped_teacher  # noqa: E402
 
+RECIPE = 'moving-fashion-mnist'
 CONFIGS = dict(
-    teacher='configs/mae/videomae_vit-micro-p16_videos.py',
-    videomae='configs/mae/videomae_vit-nano-p16_videos.py',
-    amd='configs/amd/amd_vit-nano-p16_videos.py',
+    videomae='configs/mae/videomae_vit-nano-p16_moving-fashion-mnist.py',
+    amd='configs/amd/amd_vit-nano-p16_moving-fashion-mnist.py',
+    dmae='configs/dmae/dmae_vit-nano-p16_moving-fashion-mnist.py',
 )
-# clips per video per step: the configs' RepeatedViews.num_views
-VIEWS = Config.fromfile(osp.join(ROOT, CONFIGS['amd'])).num_views
-VIDEOS = ('bikes.mp4', 'carphone_pristine.mp4', 'bigbuckbunny.mp4')
-CLIP_LEN, STRIDE, IMG = 8, 2, 112
-SPAN = (CLIP_LEN - 1) * STRIDE + 1
+LABELS = dict(videomae='VideoMAE student', amd='AMD student', dmae='DMAE student')
+NEEDS_TEACHER = ('amd', 'dmae')
+FINETUNE = {
+    'direction': 'configs/amd/benchmarks/mmaction2/vit-nano-p16_moving-fashion-mnist_direction.py',
+    'class': 'configs/amd/benchmarks/mmaction2/vit-nano-p16_moving-fashion-mnist_class.py',
+}
+# measured seconds on the 2 shared cores, 1 torch thread (for the ETA only)
+SECONDS = dict(videomae=0.55, amd=0.85, dmae=0.75, finetune_epoch=12.0, ava_iter=0.3)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default=osp.join(ROOT, 'work_dirs', 'demo_video'))
-    parser.add_argument('--data', default=osp.join(ROOT, 'data', 'videos'),
-                        help='folder with the sample videos (fetched if missing)')
-    parser.add_argument('--teacher-iters', type=int, default=1000)
-    parser.add_argument('--iters', type=int, default=800, help='pre-training iterations per student')
-    parser.add_argument('--batch-size', type=int, default=1,
-                        help="videos per step; the configs' RepeatedViews makes "
-                        '4 clips of each (default: 4 clips per step)')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--train-clips', type=int, default=40,
-                        help='probe-training clips per video (x3 crops, x2 directions)')
-    parser.add_argument('--test-step', type=int, default=1,
-                        help='frames between test clip starts (1: every start in the test part)')
+    parser.add_argument('--data', default=osp.join(ROOT, 'data', 'moving_fashion_mnist'),
+                        help='Moving Fashion-MNIST folder (generated if missing)')
+    parser.add_argument('--num-videos', default='2000,300,500',
+                        help='train,val,test videos to generate')
+    parser.add_argument('--seeds', default='0', help='comma-separated seeds')
+    parser.add_argument('--methods', default='videomae,amd',
+                        help=f'comma-separated students, of {sorted(CONFIGS)}')
+    parser.add_argument('--iters', type=int, default=400, help='pre-training iterations per student')
+    parser.add_argument('--batch-size', type=int, default=8,
+                        help='videos per pre-training step (x4 views each)')
+    parser.add_argument('--tasks', default='direction,class',
+                        help=f'comma-separated MMAction2 recognition tasks, of {sorted(FINETUNE)}')
+    parser.add_argument('--ft-epochs', type=int, default=None,
+                        help="recognition fine-tune epochs (default: the configs')")
+    parser.add_argument('--ava-iters', type=int, default=None,
+                        help="AVA fine-tune iterations (default: the config's); 0 skips AVA")
+    parser.add_argument('--teacher', default=None, help='a teacher checkpoint (no hash check)')
+    parser.add_argument('--retrain-teacher', action='store_true',
+                        help='re-make the teacher from scratch (make_teacher --recipe ' + RECIPE + ')')
+    parser.add_argument('--teacher-iters', type=int, default=None,
+                        help='with --retrain-teacher: iterations (default: its config)')
     parser.add_argument('--workers', type=int, default=1, help='dataloader workers')
     parser.add_argument('--threads', type=int, default=1,
-                        help='torch threads (1 is fastest for these tiny models on a '
-                        'shared 2-core machine: more threads thrash under contention)')
-    return parser.parse_args(argv)
-
-
-def say(message):
-    print(f'[demo_video {time.strftime("%H:%M:%S")}] {message}', flush=True)
+                        help='torch threads (1: more thrash on a shared 2-core machine)')
+    args = parser.parse_args(argv)
+    args.seeds = [int(s) for s in args.seeds.split(',')]
+    args.methods = [m for m in args.methods.split(',') if m]
+    args.tasks = [t for t in args.tasks.split(',') if t]
+    args.num_videos = [int(n) for n in args.num_videos.split(',')]
+    for field, values, known in (('--methods', args.methods, CONFIGS),
+                                 ('--tasks', args.tasks, FINETUNE)):
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            parser.error(f'{field}: unknown {unknown}; expected some of {sorted(known)}')
+    if args.ft_epochs is not None and args.ft_epochs < 2:
+        parser.error(f'--ft-epochs={args.ft_epochs}: expected >= 2 (one warm-up epoch, then cosine)')
+    if len(args.num_videos) != 3 or min(args.num_videos) < 1:
+        parser.error(f'--num-videos={args.num_videos}: expected three positive counts '
+                     'train,val,test')
+    return args
 
 
 # ------------------------------------------------------------------ data
-def cut_videos(src_dir, out_dir, train_fraction=0.75, height=128):
-    """Cut every video at ``train_fraction`` of its frames into
-    ``<name>_train.mp4`` / ``<name>_test.mp4`` (downscaled to ``height``) and
-    write ``train_list.txt`` (train parts only, MMAction2 format)."""
-    import av
-    os.makedirs(out_dir, exist_ok=True)
-    parts = {}
-    for label, name in enumerate(VIDEOS):
-        stem = osp.splitext(name)[0]
-        paths = {split: osp.join(out_dir, f'{stem}_{split}.mp4') for split in ('train', 'test')}
-        parts[stem] = paths
-        if all(osp.isfile(p) for p in paths.values()):
-            continue
-        with av.open(osp.join(src_dir, name)) as container:
-            stream = container.streams.video[0]
-            rate = stream.average_rate
-            frames = [f.to_ndarray(format='rgb24') for f in container.decode(stream)]
-        cut = int(round(len(frames) * train_fraction))
-        h, w = frames[0].shape[:2]
-        width = int(round(w * height / h / 2)) * 2
-        for split, chunk in (('train', frames[:cut]), ('test', frames[cut:])):
-            with av.open(paths[split], 'w') as out:
-                video = out.add_stream('libx264', rate=rate)
-                video.width, video.height, video.pix_fmt = width, height, 'yuv420p'
-                video.options = {'crf': '18'}
-                for array in chunk:
-                    frame = av.VideoFrame.from_ndarray(array, format='rgb24').reformat(
-                        width=width, height=height)
-                    for packet in video.encode(frame):
-                        out.mux(packet)
-                for packet in video.encode():
-                    out.mux(packet)
-    with open(osp.join(out_dir, 'train_list.txt'), 'w') as f:
-        f.writelines(f'{osp.basename(p["train"])} {label}\n'
-                     for label, p in enumerate(parts.values()))
-    return parts
+def make_data(args):
+    """The videos, their recognition lists and their AVA layout (cached)."""
+    from moving_fashion_mnist import make_moving_fashion_mnist
+    num_train, num_val, num_test = args.num_videos
+    paths = make_moving_fashion_mnist(args.data, num_train=num_train, num_val=num_val,
+                                      num_test=num_test)
+    if args.ava_iters != 0:
+        from amd_mm.datasets.moving_items_ava import make_moving_fashion_mnist_ava
+        paths.update(make_moving_fashion_mnist_ava(args.data))
+    return paths
 
 
-def read_frames(path):
-    import av
-    with av.open(path) as container:
-        return np.stack([f.to_ndarray(format='rgb24') for f in container.decode(video=0)])
+def data_options(args):
+    """Every split's list and video folder under ``args.data``."""
+    videos = osp.join(args.data, 'videos')
+    return {'train_dataloader.dataset.ann_file': osp.join(args.data, 'train_class.txt'),
+            'train_dataloader.dataset.data_prefix.video': videos}
 
 
-def square_crops(frames, positions):
-    """(T, H, W, 3) uint8 -> one (T, 3, IMG, IMG) float tensor per crop
-    position (0: left/top, 0.5: centre, 1: right/bottom of the long side)."""
-    import torch.nn.functional as F
-    t, h, w, _ = frames.shape
-    side = min(h, w)
-    x = torch.from_numpy(frames).permute(0, 3, 1, 2).float()
-    crops = []
-    for pos in positions:
-        top, left = int(round((h - side) * pos)), int(round((w - side) * pos))
-        crop = x[:, :, top:top + side, left:left + side]
-        crops.append(F.interpolate(crop, size=(IMG, IMG), mode='bilinear', align_corners=False))
-    return crops
-
-
-def arrow_of_time_clips(parts, split, args):
-    """Clips (N, 3, T, H, W) of 8 frames at stride 2 from the ``split`` part
-    of each video, each forward (label 0) and time-reversed (label 1)."""
-    clips = []
-    rng = np.random.RandomState(args.seed)
-    for paths in parts.values():
-        video = square_crops(read_frames(paths[split]), (0.0, 0.5, 1.0) if split == 'train'
-                             else (0.5,))
-        last = video[0].shape[0] - SPAN
-        if split == 'train':
-            starts = np.sort(rng.randint(0, last + 1, size=args.train_clips))
-        else:
-            starts = np.arange(0, last + 1, args.test_step)
-        for crop in video:
-            for s in starts:
-                clips.append(crop[s:s + SPAN:STRIDE].permute(1, 0, 2, 3))
-    clips = torch.stack(clips)
-    inputs = torch.cat([clips, clips.flip(2)])
-    labels = torch.cat([torch.zeros(len(clips)), torch.ones(len(clips))]).long()
-    return inputs, labels
+def get_teacher(args, progress):
+    """The shipped teacher (hash-checked), a given one, or one re-made now."""
+    if args.teacher:
+        say(f'    teacher: {args.teacher} (given; no hash check)')
+        return args.teacher, {}
+    if not args.retrain_teacher:
+        path, expected = shipped_teacher(RECIPE)
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'shipped video teacher {path} is missing (teacher_checkpoint '
+                                    f'in {CONFIGS["amd"]}); re-make it with --retrain-teacher')
+        actual = sha256(path)
+        if actual != expected:
+            raise RuntimeError(f'shipped video teacher {path}: SHA-256 {actual} differs from the '
+                               f'recorded teacher_sha256={expected} in {CONFIGS["amd"]}')
+        say(f'    teacher: shipped {osp.relpath(path, ROOT)} (SHA-256 {actual[:12]}... checked)')
+        return path, {}
+    progress.stage('    teacher: VideoMAE pre-training from scratch')
+    out, history = make_teacher(osp.join(args.work_dir, 'teacher'), args.data, args.teacher_iters,
+                                args.workers, recipe=RECIPE)
+    say(f'    teacher written to {out}, SHA-256 {sha256(out)}')
+    return out, {'teacher (VideoMAE)': history}
 
 
 # ------------------------------------------------------------- training
-def load_cfg(name, work_dir, args, iters, **options):
-    cfg = Config.fromfile(osp.join(ROOT, CONFIGS[name]))
-    clips = osp.join(args.work_dir, 'clips')
-    cfg.merge_from_dict({
-        'train_dataloader.dataset.ann_file': osp.join(clips, 'train_list.txt'),
-        'train_dataloader.dataset.data_prefix.video': clips,
-        **run_options(args, iters), **options})
-    return finish_cfg(cfg, work_dir)
+def pretrain(method, args, seed, teacher_ckpt):
+    """One student from scratch; ``(checkpoint, loss history, model)``."""
+    cfg = Config.fromfile(osp.join(ROOT, CONFIGS[method]))
+    options = {**data_options(args), **run_options(args, args.iters, seed)}
+    if method in NEEDS_TEACHER:
+        options['model.teacher.checkpoint'] = teacher_ckpt
+    cfg.merge_from_dict(options)
+    return train_with_history(finish_cfg(cfg, osp.join(args.work_dir, f'seed{seed}', method)))
 
 
-def pretrain(name, args, iters, teacher_ckpt=None):
-    options = {'model.teacher.checkpoint': teacher_ckpt} if name == 'amd' else {}
-    ckpt, history, _ = train_with_history(
-        load_cfg(name, osp.join(args.work_dir, name), args, iters, **options))
-    return ckpt, history
+def backbone_options(kind, ckpt):
+    """The recognition / detection backbone: random init (no checkpoint),
+    the student's or the teacher's weights (teacher: its width and depth)."""
+    options = {'model.backbone.init_cfg': None} if ckpt is None else {
+        'model.backbone.init_cfg.checkpoint': ckpt}
+    if kind == 'teacher':
+        teacher = Config.fromfile(osp.join(ROOT, CONFIGS['amd'])).model.teacher.backbone
+        options.update({'model.backbone.embed_dims': teacher.embed_dims,
+                        'model.backbone.depth': teacher.depth,
+                        'model.backbone.num_heads': teacher.num_heads})
+    return options
 
 
-def build_backbone(kind, ckpt):
-    """The pre-trained (or random) encoder as a MaskedVideoViT, loaded
-    strictly (the teacher as FrozenTeacher would load it)."""
-    from mmpretrain.registry import MODELS
-    cfg = Config.fromfile(osp.join(ROOT, CONFIGS['amd']))
-    backbone_cfg = dict(cfg.model.teacher.backbone if kind == 'teacher' else cfg.model.backbone)
-    backbone_cfg['feature_blocks'] = ()
-    torch.manual_seed(0)
-    backbone = MODELS.build(backbone_cfg)
-    backbone.init_weights()
-    if ckpt is not None:
-        load_vit_checkpoint(backbone, ckpt)
-    return backbone.eval(), cfg.data_preprocessor
+def finetune_cfg(task, name, kind, ckpt, args, seed):
+    """The MMAction2 fine-tune config of one encoder on one task: the task's
+    config with this run's data, seed, backbone weights and epochs."""
+    cfg = Config.fromfile(osp.join(ROOT, FINETUNE[task]))
+    videos = osp.join(args.data, 'videos')
+    options = {'randomness.seed': seed, **backbone_options(kind, ckpt)}
+    for split, loader in (('train', 'train_dataloader'), ('val', 'val_dataloader'),
+                          ('test', 'test_dataloader')):
+        options.update({f'{loader}.dataset.ann_file': osp.join(args.data, f'{split}_{task}.txt'),
+                        f'{loader}.dataset.data_prefix.video': videos,
+                        f'{loader}.num_workers': args.workers,
+                        f'{loader}.persistent_workers': False})
+    if kind == 'teacher':
+        options['model.cls_head.in_channels'] = options['model.backbone.embed_dims']
+    epochs = args.ft_epochs
+    if epochs:  # the cosine ends with the run (param_scheduler.end: max_epochs)
+        options.update({'train_cfg.max_epochs': epochs, 'train_cfg.val_begin': epochs,
+                        'train_cfg.val_interval': epochs,
+                        'default_hooks.checkpoint.interval': epochs})
+    cfg.merge_from_dict(options)
+    return finish_cfg(cfg, osp.join(args.work_dir, f'seed{seed}', f'finetune_{task}', name))
+
+
+def finetune(task, name, kind, ckpt, args, seed):
+    """MMAction2 fine-tune on the train videos; top-1 (a fraction) on val
+    (seen while choosing the schedule) and on test (multi-view, scored once)."""
+    runner = Runner.from_cfg(finetune_cfg(task, name, kind, ckpt, args, seed))
+    runner.train()
+    val = float(runner.message_hub.get_scalar('val/acc/top1').current())
+    test = float(runner.test()['acc/top1'])
+    return val, test
+
+
+def ava(name, kind, ckpt, args, seed):
+    """Frame mAP (a fraction) of the AVA-style FastRCNN on val and test."""
+    from amd_mm.datasets.moving_items_ava import ava_finetune
+    work_dir = osp.join(args.work_dir, f'seed{seed}', 'ava', name)
+    options = None
+    if kind == 'teacher':
+        options = backbone_options(kind, ckpt)
+        options['model.roi_head.bbox_head.in_channels'] = options['model.backbone.embed_dims']
+    scores = ava_finetune(ckpt, work_dir, seed, iters=args.ava_iters, data_root=args.data,
+                          options=options, workers=args.workers)
+    return scores['val'] / 100, scores['test'] / 100
+
+
+def export_for_mmaction2(ckpt, out_dir, name):
+    """The pre-trained backbone in MMAction2's layout for recognition (final
+    norm as ``fc_norm``) and for detection (as ``norm``)."""
+    os.makedirs(out_dir, exist_ok=True)
+    return {final: export_file(ckpt, osp.join(out_dir, f'{name}_{final}.pth'), to='mmaction2',
+                               final_norm=final) for final in ('fc_norm', 'norm')}
+
+
+def evaluate(label, kind, ckpt, args, seed):
+    """One encoder's row: fine-tunes on every task, AVA frame mAP."""
+    name = label.split(' (')[0].replace(' ', '_')
+    exports = (None if ckpt is None else
+               export_for_mmaction2(ckpt, osp.join(args.work_dir, f'seed{seed}', 'exports'), name))
+    row = {}
+    for task in args.tasks:
+        row[f'{task}_val'], row[task] = finetune(
+            task, name, kind, exports and exports['fc_norm'], args, seed)
+        say(f'    {label}: {task} top-1 {100 * row[task]:.2f}% (test), '
+            f'{100 * row[f"{task}_val"]:.2f}% (val)')
+    if args.ava_iters != 0:
+        row['ava_map_val'], row['ava_map'] = ava(name, kind, exports and exports['norm'], args,
+                                                 seed)
+        say(f'    {label}: AVA-style frame mAP {100 * row["ava_map"]:.2f} (test), '
+            f'{100 * row["ava_map_val"]:.2f} (val)')
+    return row
+
+
+# ------------------------------------------------------------- artefacts
+def test_clips(args, count=3):
+    """``count`` test videos as (count, 3, 8, 64, 64) float clips: 8 frames
+    at stride 2, as pre-training samples them."""
+    import decord
+    names = [line.split()[0] for line in open(osp.join(args.data, 'test_class.txt'))][:count]
+    clips = []
+    for name in names:
+        reader = decord.VideoReader(osp.join(args.data, 'videos', name))
+        frames = reader.get_batch(list(range(0, 16, 2))).asnumpy()  # (T, H, W, 3)
+        clips.append(torch.from_numpy(frames).permute(3, 0, 1, 2).float())
+    return torch.stack(clips)
 
 
 @torch.no_grad()
-def time_features(backbone, clips, mean, std, batch_size=32):
-    """Order-sensitive clip features: all tokens of the unmasked forward,
-    (B, T'*H'*W', C) -> (B, T', H'*W', C), mean over space, flattened over
-    the T' time slots -> (B, T'*C)."""
-    mean = torch.as_tensor(mean).view(1, 3, 1, 1, 1)
-    std = torch.as_tensor(std).view(1, 3, 1, 1, 1)
-    slots = CLIP_LEN // 2  # 2-frame tubelets: T' = 4 time slots
-    chunks = []
-    for start in range(0, len(clips), batch_size):
-        x = (clips[start:start + batch_size] - mean) / std
-        tokens = backbone.forward_tokens(x).latent
-        b, n, c = tokens.shape
-        chunks.append(tokens.view(b, slots, n // slots, c).mean(2).flatten(1))
-    return torch.cat(chunks)
+def mask_pictures(models, args, out):
+    """Each student's masks and reconstruction on the same test clips and
+    masks: one row per clip, the first frame of every tubelet side by side."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from amd_mm.benchmark import build_masking, masked_batch
+    from amd_mm.visualization import mask_panels
+    clips = test_clips(args)
+    np.random.seed(args.seeds[0])
+    batch = masked_batch(build_masking(Config.fromfile(osp.join(ROOT, CONFIGS['amd']))), clips)
+    paths = []
+    for name, model in models.items():
+        model.eval()
+        data = model.data_preprocessor(dict(inputs=batch['inputs'].clone(),
+                                            data_samples=batch['data_samples']), False)
+        reconstruction, tokens = model.reconstruct(data['inputs'], data['data_samples'])
+        pre = model.data_preprocessor
+        slots = [mask_panels(data['inputs'][:, :, t:],
+                             None if reconstruction is None else reconstruction[:, :, t:],
+                             tokens, pre.mean.flatten().tolist(), pre.std.flatten().tolist(),
+                             model.head.patch_size, scale=2)
+                 for t in range(0, data['inputs'].shape[2], 2)]
+        path = osp.join(out, f'masks_reconstruction_{name}.png')
+        plt.imsave(path, np.concatenate(slots, axis=1))
+        paths.append(path)
+    return paths
 
 
-def write_results(rows, args, out, seconds, sizes):
-    preamble = [f'# amd_mm video demo: arrow of time on the real clips (seed {args.seed})', '',
-                f'Teacher: {args.teacher_iters} VideoMAE iterations; students: {args.iters} '
-                f'iterations each, batch {args.batch_size} video(s) x {VIEWS} views of {CLIP_LEN} frames '
-                f'(stride {STRIDE}) at {IMG}x{IMG}, first 75% of each video. Linear probe '
-                f'(forward vs reversed) on {sizes[0]} train-part clips, tested on {sizes[1]} '
-                f'clips of the unseen last 25%; total {seconds:.0f} s.', '']
-    return write_table(rows, out, preamble, [('probe train acc (%)', 'train_acc'),
-                                            ('arrow-of-time test acc (%)', 'arrow_of_time')])
+METRICS = ('direction', 'class', 'ava_map', 'direction_val', 'class_val', 'ava_map_val')
+TITLES = dict(direction='direction top-1 (%)', **{'class': 'class top-1 (%)'},
+              ava_map='AVA-style frame mAP (%)')
 
 
+def write_results(rows, failures, args, out, seconds):
+    """Per-seed rows to ``results.csv``; mean ± std over seeds to ``results.md``."""
+    summary = summarise(rows, [m for m in METRICS if any(m in r for r in rows)])
+    columns = [(TITLES[m], m) for m in ('direction', 'class', 'ava_map')
+               if any(m in r for r in rows)]
+    columns += [(f'val: {TITLES[m]}', f'{m}_val') for m in ('direction', 'class', 'ava_map')
+                if any(m in r for r in rows)]
+    seeds = ','.join(map(str, args.seeds))
+    preamble = [
+        f'# amd_mm video demo on Moving Fashion-MNIST (seeds {seeds})', '',
+        f'Students: {args.iters} pre-training iterations each, {args.batch_size} videos x 4 '
+        f'views per step; videos train/val/test {"/".join(map(str, args.num_videos))}; '
+        'MMAction2 fine-tunes with the SSv2 recipe, test top-1 over 2 clips x 3 crops; '
+        f'AVA-style frame mAP from MMAction2\'s AVAMetric; {len(args.seeds)} seed(s), '
+        f'mean ± std; total {seconds / 60:.1f} min.', '']
+    if failures:
+        preamble += [f'Failed (see the log): {", ".join(failures)}', '']
+    write_csv(rows, osp.join(out, 'results.csv'))
+    return write_markdown(summary, out, preamble, columns), summary
+
+
+# ------------------------------------------------------------------ main
 def main(argv=None):
     args = parse_args(argv)
-    start = time.time()
-    out = args.work_dir = osp.abspath(args.work_dir)
-    os.makedirs(out, exist_ok=True)
     threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
-        return run(args, out, start)
+        return run(args)
     finally:
         torch.set_num_threads(threads)
 
 
-def run(args, out, start):
+def run(args):
+    start = time.time()
+    out = args.work_dir = osp.abspath(args.work_dir)
+    args.data = osp.abspath(args.data)
+    os.makedirs(out, exist_ok=True)
     init_default_scope('mmaction')
-    total = 5
-    say(f'1/{total} data: splitting {args.data} by time into {out}/clips')
-    if not all(osp.isfile(osp.join(args.data, v)) for v in VIDEOS):
-        sys.path.insert(0, osp.join(ROOT, 'tools', 'data'))
-        import fetch_data
-        fetch_data.fetch_videos(osp.dirname(args.data))
-    parts = cut_videos(args.data, osp.join(out, 'clips'))
+    encoders = len(args.methods) + 2
+    finetune_epochs = args.ft_epochs or Config.fromfile(
+        osp.join(ROOT, FINETUNE['direction'])).train_cfg.max_epochs
+    per_encoder = (len(args.tasks) * finetune_epochs * SECONDS['finetune_epoch']
+                   * args.num_videos[0] / 2000
+                   + (SECONDS['ava_iter'] * (args.ava_iters or 300) if args.ava_iters != 0 else 0))
+    per_seed = sum(SECONDS[m] * args.iters for m in args.methods) + encoders * per_encoder
+    progress = Progress(per_seed * len(args.seeds))
+    say(f'1/5 data: {args.data} (torch threads: {args.threads}, loader workers: {args.workers})')
+    make_data(args)
+    progress.stage('2/5 teacher')
+    teacher_ckpt, histories = get_teacher(args, progress)
 
-    histories = {}
-    teacher_ckpt = osp.join(out, 'teacher', f'teacher_{args.teacher_iters}it_seed{args.seed}.pth')
-    if osp.isfile(teacher_ckpt):
-        say(f'2/{total} teacher: reusing cached {teacher_ckpt}')
-        cached = osp.splitext(teacher_ckpt)[0] + '_losses.json'
-        if osp.isfile(cached):
-            histories['teacher (VideoMAE)'] = json.load(open(cached))
-    else:
-        say(f'2/{total} teacher: VideoMAE pre-training, {args.teacher_iters} iterations')
-        ckpt, histories['teacher (VideoMAE)'] = pretrain('teacher', args, args.teacher_iters)
-        shutil.copy(ckpt, teacher_ckpt)
-        json.dump(histories['teacher (VideoMAE)'],
-                  open(osp.splitext(teacher_ckpt)[0] + '_losses.json', 'w'))
+    rows, failures, models = [], [], {}
+    for seed in args.seeds:
+        students = {}
+        for index, method in enumerate(args.methods, 1):
+            progress.stage(f'3/5 seed {seed}: student {index}/{len(args.methods)}: '
+                           f'{LABELS[method]}, {args.iters} iterations')
+            try:
+                ckpt, history, model = pretrain(method, args, seed, teacher_ckpt)
+            except Exception:  # one method's crash must not lose the others
+                say(f'    {LABELS[method]} FAILED (seed {seed}):\n{traceback.format_exc()}')
+                failures.append(f'{LABELS[method]} (seed {seed})')
+                continue
+            finally:
+                progress.advance(SECONDS[method] * args.iters)
+            students[method] = ckpt
+            if seed == args.seeds[0]:
+                histories[LABELS[method]] = history
+                models[method.upper()] = model
+        candidates = [('random init', 'student', None)] + [
+            (LABELS[m], 'student', students[m]) for m in args.methods if m in students] + [
+            ('VideoMAE teacher', 'teacher', teacher_ckpt)]
+        for label, kind, ckpt in candidates:
+            progress.stage(f'4/5 seed {seed}: MMAction2 fine-tunes of {label}')
+            try:
+                row = evaluate(label, kind, ckpt, args, seed)
+            except Exception:
+                say(f'    fine-tuning {label} FAILED (seed {seed}):\n{traceback.format_exc()}')
+                failures.append(f'fine-tuning {label} (seed {seed})')
+                continue
+            finally:
+                progress.advance(per_encoder)
+            rows.append(dict(model=label, seed=seed, params_m=params_of(kind), **row))
+            write_results(rows, failures, args, out, time.time() - start)  # never lose a row
 
-    students = {}
-    for index, method in enumerate(('videomae', 'amd'), 1):
-        say(f'3/{total} student {index}/2: {method}, {args.iters} iterations')
-        students[method], histories[f'student ({method})'] = pretrain(
-            method, args, args.iters, teacher_ckpt)
-
-    say(f'4/{total} evaluation: arrow of time (forward vs reversed), linear probe')
-    train_x, train_y = arrow_of_time_clips(parts, 'train', args)
-    test_x, test_y = arrow_of_time_clips(parts, 'test', args)
-    say(f'    {len(train_x)} probe-training clips (train parts), {len(test_x)} test clips '
-        '(unseen test parts), half of each reversed')
-    candidates = [('random student', None, 'student'),
-                  ('VideoMAE student', students['videomae'], 'student'),
-                  ('AMD student', students['amd'], 'student'),
-                  ('VideoMAE teacher', teacher_ckpt, 'teacher')]
-    rows = []
-    for label, ckpt, kind in candidates:
-        backbone, pre = build_backbone(kind, ckpt)
-        feats_train = time_features(backbone, train_x, pre['mean'], pre['std'])
-        feats_test = time_features(backbone, test_x, pre['mean'], pre['std'])
-        train_acc = linear_probe(feats_train, train_y, feats_train, train_y)
-        test_acc = linear_probe(feats_train, train_y, feats_test, test_y)
-        params = sum(p.numel() for p in backbone.parameters()) / 1e6
-        rows.append(dict(model=label, params_m=params, train_acc=train_acc,
-                         arrow_of_time=test_acc))
-        say(f'    {label}: probe train {100 * train_acc:.2f}%, test {100 * test_acc:.2f}%')
-
-    say(f'5/{total} artefacts in {out}')
-    plot_losses(histories, osp.join(out, 'loss_curves.png'))
-    table = write_results(rows, args, out, time.time() - start, (len(train_x), len(test_x)))
+    progress.stage(f'5/5 artefacts in {out}')
+    table, _ = write_results(rows, failures, args, out, time.time() - start)
+    if histories:
+        plot_losses(histories, osp.join(out, 'loss_curves.png'))
+    with open(osp.join(out, 'loss_histories.json'), 'w') as f:
+        json.dump(histories, f)
+    if models:
+        mask_pictures(models, args, out)
     print('\n' + table)
-    say(f'done in {time.time() - start:.0f} s: results.md, results.csv, loss_curves.png')
+    say(f'done in {(time.time() - start) / 60:.1f} min: results.md, results.csv, '
+        'loss_curves.png, masks_reconstruction_*.png')
     return rows
+
+
+def params_of(kind):
+    """Backbone parameters (M) of the student or the teacher."""
+    from mmpretrain.registry import MODELS
+    cfg = Config.fromfile(osp.join(ROOT, CONFIGS['amd']))
+    backbone = dict(cfg.model.teacher.backbone if kind == 'teacher' else cfg.model.backbone)
+    backbone.pop('feature_blocks', None)
+    return sum(p.numel() for p in MODELS.build(backbone).parameters()) / 1e6
 
 
 if __name__ == '__main__':

@@ -86,7 +86,7 @@ def make_teacher(work_dir, data_root=None, iters=None, workers=1, out_dir=None, 
     elif data_root is not None:
         merged['train_dataloader.dataset.data_root'] = data_root
     if iters is not None:
-        warmup = max(1, iters // 20)
+        warmup = iters // 20  # 0: none (a 1-iteration LinearLR never leaves start_factor)
         merged.update({'train_cfg.max_iters': iters, 'param_scheduler.warmup': warmup,
                        'default_hooks.checkpoint.interval': iters,
                        'default_hooks.logger.interval': max(1, iters // 10)})

@@ -66,14 +66,12 @@ test_dataloader = dict(
                  pipeline=test_pipeline))
 
 max_epochs = 6
-warmup_epochs = 1
 train_cfg = dict(max_epochs=max_epochs, val_begin=max_epochs, val_interval=max_epochs)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_epochs,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=1e-6,
-         by_epoch=True, begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
-]
+# the SSv2 schedule (linear warm-up, cosine to 1e-6) by name, not list index:
+# param_scheduler.warmup (epochs), .end (default: max_epochs)
+param_scheduler = dict(_delete_=True, type='mmpretrain.WarmupCosineLR', warmup=1,
+                       start_factor=1e-3, eta_min=1e-6, by_epoch=True,
+                       convert_to_iter_based=True)
 default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None),
                      logger=dict(interval=20))
 auto_scale_lr = dict(enable=False)  # lr below is for this batch
