@@ -36,11 +36,13 @@ if ! $PY -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/n
 fi
 
 CURRENT="4 OpenMMLab libraries"; step 4 "mmengine, mmpretrain, mmaction2, mmdet, mmseg, decord, av, mim, tensorboard, test tools"
-if ! $PY -c "import mmengine, mmpretrain, mmaction, mmdet, mmseg, decord, av, mim, tensorboard, pytest, skvideo, matplotlib" 2>/dev/null; then
+if ! $PY -c "import mmengine, mmpretrain, mmaction, mmdet, mmseg, decord, av, mim, tensorboard, pytest, skvideo, matplotlib, pycocotools" 2>/dev/null; then
   # mmsegmentation (+ its ftfy, regex) only for the ADE20K transfer config;
-  # openmim for `mim train/test/search amd_mm`; tensorboard for --tensorboard
+  # openmim for `mim train/test/search amd_mm`; tensorboard for --tensorboard;
+  # pycocotools for mmdet's CocoMetric (tools/demo_det.py, fashion canvases)
   $PIP install -q mmengine==0.10.7 mmpretrain==1.2.0 mmaction2==1.2.0 mmdet==3.3.0 decord==0.6.0 av \
-    mmsegmentation==1.2.2 ftfy regex openmim==0.3.9 tensorboard pytest scikit-video matplotlib
+    mmsegmentation==1.2.2 ftfy regex openmim==0.3.9 tensorboard pytest scikit-video matplotlib \
+    pycocotools==2.0.11
 fi
 
 CURRENT="5 amd_mm (editable)"; step 5 "amd_mm itself (pip install -e .[tests]) + site-packages/amd_mm link for mim"
