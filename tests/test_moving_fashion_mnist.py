@@ -240,7 +240,7 @@ def test_ava_dataset_and_proposals_load(ava):
     from mmaction.datasets import AVADataset
     from mmengine.registry import DefaultScope
     _, manifest, ava_paths = ava
-    pipeline = [dict(type='SampleAVAFrames', clip_len=8, frame_interval=1, test_mode=True),
+    pipeline = [dict(type='SampleAVAFrames', clip_len=8, frame_interval=2, test_mode=True),
                 dict(type='RawFrameDecode')]
     with DefaultScope.overwrite_default_scope('mmaction'):
         dataset = AVADataset(
@@ -260,9 +260,9 @@ def test_ava_dataset_and_proposals_load(ava):
         sample = dataset[0]
     assert sample['imgs'][0].shape == (64, 64, 3) and len(sample['imgs']) == 8
     assert sample['frame_inds'].min() >= 1 and sample['frame_inds'].max() <= 16
-    # the clip is around the keyframe (MMAction2 adds start_index twice: t-2 .. t+5)
-    assert list(sample['frame_inds']) == list(range(sample['timestamp'] - 2,
-                                                    sample['timestamp'] + 6))
+    # the clip is around the keyframe (MMAction2 adds start_index twice: t-6 .. t+8)
+    assert list(sample['frame_inds']) == list(range(sample['timestamp'] - 6,
+                                                    sample['timestamp'] + 9, 2))
 
 
 def _iou(a, b):

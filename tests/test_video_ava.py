@@ -13,8 +13,8 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
 from amd_mm.datasets.moving_items import make_moving_fashion_mnist
-from amd_mm.datasets.moving_items_ava import (ava_finetune, config_path, data_options,
-                                              make_moving_fashion_mnist_ava)
+from amd_mm.datasets.moving_items_ava import (KEYFRAMES, ava_finetune, config_path,
+                                              data_options, make_moving_fashion_mnist_ava)
 from conftest import ROOT, load_tool
 
 PRETRAIN = 'configs/amd/amd_vit-nano-p16_moving-fashion-mnist.py'
@@ -80,6 +80,16 @@ def test_config_is_the_project_ava_config_resized():
     assert cfg.val_evaluator.type == cfg.test_evaluator.type == 'AVAMetric'
     assert 'test' in cfg.test_evaluator.ann_file and 'val' in cfg.val_evaluator.ann_file
     assert not any(t['type'] == 'Flip' for t in cfg.train_dataloader.dataset.pipeline)
+    # every keyframe's clip lies inside the 16 frames (files 1..16), as
+    # SampleAVAFrames computes it (start_index added twice)
+    for pipeline in (cfg.train_dataloader.dataset.pipeline, cfg.val_dataloader.dataset.pipeline):
+        sample = pipeline[0]
+        assert sample['type'] == 'SampleAVAFrames'
+        for t in KEYFRAMES:
+            centre = t + 1
+            first = centre - (sample['clip_len'] // 2) * sample['frame_interval'] + 1
+            last = first + (sample['clip_len'] - 1) * sample['frame_interval']
+            assert 1 <= first and last <= 16, (t, sample)
     assert cfg.optim_wrapper.constructor == base.optim_wrapper.constructor
 
 

@@ -20,9 +20,11 @@ What is AVA and what is ours:
   count *frames*, MMAction2's documented ``fps=1`` mode (as for MultiSports):
   ``timestamp`` t is 0-based frame t, file ``img_{t+1:05d}.jpg``, with
   ``timestamp_start=0`` and ``timestamp_end=frames``. Keyframes default to
-  t = 3, 7, 11: ``SampleAVAFrames`` (8 frames, stride 1) then takes files
-  t-2 .. t+5, inside the 16 frames (MMAction2 adds ``start_index`` twice,
-  so its clip sits one frame after the keyframe-centred one).
+  t = 7 and 8: ``SampleAVAFrames`` with 8 frames at stride 2 (the sampling
+  of the video pre-training configs) then takes files t-6, t-4 .. t+8,
+  inside the 16 frames (MMAction2 adds ``start_index`` twice, so its clip
+  sits one frame after the keyframe-centred one). For clips at stride 1,
+  keyframes (3, 7, 11) fit (files t-2 .. t+5).
 * Boxes and actions (CSV rows ``video_id,timestamp,x1,y1,x2,y2,action,
   entity``, boxes normalised to [0, 1], 3 decimals as AVA): one box per
   keyframe per item, the item's visible silhouette at that frame, action =
@@ -52,7 +54,7 @@ import numpy as np
 
 from .moving_items import DIRECTIONS, SPLITS
 
-KEYFRAMES = (3, 7, 11)
+KEYFRAMES = (7, 8)
 FORMAT_VERSION = 1
 CONFIG = 'amd/benchmarks/mmaction2/vit-nano-p16_moving-fashion-mnist_ava.py'
 
@@ -205,7 +207,7 @@ def _proposals(rng, boxes, false_proposals, jitter):
 
 def ava_finetune(checkpoint=None, work_dir='work_dirs/moving_fashion_mnist_ava', seed=0,
                  iters=None, data_root='data/moving_fashion_mnist', options=None,
-                 workers=0) -> dict:
+                 workers=0, config=None) -> dict:
     """Fine-tune the AVA-style detector (FastRCNN + RoI head on the nano
     video ViT) on Moving Fashion-MNIST through the stock Runner; frame mAP
     (MMAction2's ``AVAMetric``, 'mAP/overall', in %) on val at the end of
@@ -221,6 +223,8 @@ def ava_finetune(checkpoint=None, work_dir='work_dirs/moving_fashion_mnist_ava',
             :func:`make_moving_fashion_mnist_ava`.
         options: more ``--cfg-options``-style keys (e.g. another backbone).
         workers: dataloader workers.
+        config: another AVA-style config (None: the project's, see
+            :func:`config_path`).
 
     Returns:
         dict(val=..., test=...) frame mAP in %.
@@ -231,7 +235,7 @@ def ava_finetune(checkpoint=None, work_dir='work_dirs/moving_fashion_mnist_ava',
     if not osp.isfile(ava_paths(data_root)['ava_manifest']):
         raise FileNotFoundError(f'ava_finetune: data_root={data_root!r} has no AVA layout; '
                                 'run make_moving_fashion_mnist_ava first')
-    cfg = Config.fromfile(config_path())
+    cfg = Config.fromfile(config or config_path())
     merged = data_options(data_root)
     merged.update({'randomness.seed': seed, 'work_dir': work_dir, 'launcher': 'none',
                    'model.backbone.init_cfg': None if checkpoint is None else dict(
