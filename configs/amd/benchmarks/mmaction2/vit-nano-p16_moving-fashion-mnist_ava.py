@@ -7,8 +7,10 @@
 # amd_mm/datasets/moving_items_ava.py). Load a pre-trained student as in the
 # base config:
 #   python tools/convert_checkpoint.py PRETRAIN.pth ava.pth --to mmaction2 --final-norm norm
-#   python tools/train.py configs/amd/benchmarks/mmaction2/vit-nano-p16_moving-fashion-mnist_ava.py \
-#       --cfg-options model.backbone.init_cfg.checkpoint=ava.pth
+#   CONFIG=configs/amd/benchmarks/mmaction2/vit-nano-p16_moving-fashion-mnist_ava.py
+#   python tools/train.py $CONFIG --work-dir work_dirs/ava \
+#       --cfg-options model.backbone.init_cfg.checkpoint=ava.pth   # val mAP at the end
+#   python tools/test.py $CONFIG work_dirs/ava/iter_600.pth          # test mAP, once
 # (random init, the reference: --cfg-options model.backbone.init_cfg=None)
 # or from Python: amd_mm.datasets.moving_items_ava.ava_finetune(...).
 _base_ = './vit-base-p16_16x4x1-20e_ava22.py'
