@@ -292,3 +292,18 @@ def test_ava_layout_is_cached(ava):
     assert os.stat(ava_paths['ava_manifest']).st_mtime_ns == before
     with pytest.raises(ValueError, match='keyframes'):
         make_moving_fashion_mnist_ava(paths['root'], keyframes=(0, 7))
+
+
+def test_ava_distractor_is_a_second_entity(tmp_path, fashion_root):
+    from amd_mm.datasets.moving_items_ava import (keyframe_direction,
+                                                  make_moving_fashion_mnist_ava)
+    paths = make_moving_fashion_mnist(str(tmp_path / 'd'), num_train=4, num_val=1, num_test=1,
+                                      distractor=True, fashion_root=fashion_root)
+    ava_paths = make_moving_fashion_mnist_ava(paths['root'])
+    videos = json.load(open(paths['manifest']))['videos']['train']
+    rows = _csv(ava_paths['ava_train'])
+    assert rows and {r[7] for r in rows} == {'0', '1'}
+    for row in rows:
+        video = videos[int(row[0].split('_')[1])]
+        item = video if row[7] == '0' else video['distractor']
+        assert int(row[6]) == keyframe_direction(item, int(row[1])) + 1

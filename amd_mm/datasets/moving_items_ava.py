@@ -41,7 +41,10 @@ What is AVA and what is ours:
   drawn in [0.9, 1)) plus ``false_proposals`` random boxes with scores in
   [0.3, 0.95): most fall below ``person_det_score_thr=0.9`` as weak
   detections do, a few pass and must get low action scores.
-* Label map: AVA's pbtxt (``item { name: "move right" id: 1 }``).
+* Label map: a pbtxt in the format of AVA's
+  ``ava_action_list_v2.2_for_activitynet_2019.pbtxt`` (``item { name:
+  "move right" id: 1 }``); MMAction2's evaluation counts ids <= 14 as
+  "person movement", so all 8 fall there.
 """
 import json
 import os
