@@ -2,11 +2,7 @@
 # nano student: the direction config with the class labels.
 _base_ = './vit-nano-p16_moving-fashion-mnist_direction.py'
 num_classes = 10
-model = dict(
-    cls_head=dict(num_classes=num_classes),
-    data_preprocessor=dict(blending=dict(
-        augments=[dict(type='MixupBlending', alpha=0.8, num_classes=num_classes),
-                  dict(type='CutmixBlending', alpha=1.0, num_classes=num_classes)])))
+model = dict(cls_head=dict(num_classes=num_classes))
 train_dataloader = dict(dataset=dict(ann_file='data/moving_fashion_mnist/train_class.txt'))
 val_dataloader = dict(dataset=dict(ann_file='data/moving_fashion_mnist/val_class.txt'))
 test_dataloader = dict(dataset=dict(ann_file='data/moving_fashion_mnist/test_class.txt'))
