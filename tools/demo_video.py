@@ -61,7 +61,7 @@ FINETUNE = {
     'class': 'configs/amd/benchmarks/mmaction2/vit-nano-p16_moving-fashion-mnist_class.py',
 }
 # measured seconds on the 2 shared cores, 1 torch thread (for the ETA only)
-SECONDS = dict(videomae=0.55, amd=0.85, dmae=0.75, finetune_epoch=12.0, ava_iter=0.3)
+SECONDS = dict(videomae=0.12, amd=0.25, dmae=0.22, finetune_epoch=14.0, ava_iter=0.15)
 
 
 def parse_args(argv=None):
@@ -74,7 +74,7 @@ def parse_args(argv=None):
     parser.add_argument('--seeds', default='0', help='comma-separated seeds')
     parser.add_argument('--methods', default='videomae,amd',
                         help=f'comma-separated students, of {sorted(CONFIGS)}')
-    parser.add_argument('--iters', type=int, default=400, help='pre-training iterations per student')
+    parser.add_argument('--iters', type=int, default=600, help='pre-training iterations per student')
     parser.add_argument('--batch-size', type=int, default=8,
                         help='videos per pre-training step (x4 views each)')
     parser.add_argument('--tasks', default='direction,class',
@@ -272,9 +272,12 @@ def mask_pictures(models, args, out):
     import matplotlib.pyplot as plt
     from amd_mm.benchmark import build_masking, masked_batch
     from amd_mm.visualization import mask_panels
+    from mmengine.registry import DefaultScope
     clips = test_clips(args)
     np.random.seed(args.seeds[0])
-    batch = masked_batch(build_masking(Config.fromfile(osp.join(ROOT, CONFIGS['amd']))), clips)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):  # amd_mm's transforms live there
+        masking = build_masking(Config.fromfile(osp.join(ROOT, CONFIGS['amd'])))
+    batch = masked_batch(masking, clips)
     paths = []
     for name, model in models.items():
         model.eval()
