@@ -17,7 +17,7 @@ clip_len = 8
 img_size = 64
 token_grid = (clip_len // 2, img_size // 16, img_size // 16)
 teacher_checkpoint = 'checkpoints/videomae_vit-micro-p16_moving-fashion-mnist_fp16.pth'
-teacher_sha256 = 'to-be-filled'
+teacher_sha256 = '5cc6666708479634714b18a8989db31ad15d09c30323dafa39f33314891c25f7'
 
 view_transforms = [
     dict(type='mmaction.MultiScaleCrop', input_size=img_size,
