@@ -107,7 +107,6 @@ def test_shipped_students_match_their_hashes():
             assert osp.isfile(path) and len(digest) == 64
 
 
-@pytest.mark.slow
 def test_shortened_chain_writes_scores_and_picture(canvas_root, tmp_path):
     rows = demo_det.main(['--work-dir', str(tmp_path), '--seeds', '0',
                           '--encoders', 'random,amd', '--canvases', '16,8,8',

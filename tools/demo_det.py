@@ -193,9 +193,12 @@ def finetune(task, encoder, ckpt, args, seed, root):
     return row, runner
 
 
-def predictions_picture(runner, root, path, count=6, zoom=4, score_thr=0.5):
+def predictions_picture(runner, root, path, count=6, zoom=4):
     """Ground truth (left) and prediction (right) of ``count`` test canvases,
-    drawn by MMDetection's ``DetLocalVisualizer`` at ``zoom``x."""
+    drawn by MMDetection's ``DetLocalVisualizer`` at ``zoom``x. The right
+    side shows as many of the highest-scoring detections as the canvas has
+    items (a short fine-tune keeps scores low, so a fixed threshold would
+    show none or many), with their scores."""
     import torch.nn.functional as F
     from mmdet.visualization import DetLocalVisualizer
     from mmengine.structures import InstanceData
@@ -219,9 +222,10 @@ def predictions_picture(runner, root, path, count=6, zoom=4, score_thr=0.5):
                                       mode='nearest')[0].bool().numpy()
             if field == 'pred_instances':
                 new.scores = old.scores
+                new = new[:len(sample.gt_instances)]  # sorted by score
             sample.set_field(new, field)
         visualizer.add_datasample('canvas', image, sample, draw_gt=True, draw_pred=True,
-                                  pred_score_thr=score_thr)
+                                  pred_score_thr=0.0)
         panels.append(visualizer.get_image())
     from PIL import Image
     Image.fromarray(np.concatenate(panels, axis=0)).save(path)
@@ -288,6 +292,8 @@ def run(args):
     say(f'    {root} ({timings["data"]:.1f} s)')
     rows, failures, picture = [], [], None
     tasks = ([] if args.no_det else ['det']) + ([] if args.no_seg else ['seg'])
+    # the picture shows the AMD student (else the first encoder) of the first seed
+    picture_encoder = 'amd' if 'amd' in args.encoders else args.encoders[0]
     for seed in args.seeds:
         for encoder in args.encoders:
             row = dict(model=ENCODERS[encoder], seed=seed)
@@ -319,8 +325,8 @@ def run(args):
                 timings[f'{task} {encoder} seed{seed}'] = seconds
                 say(f'    {task} done in {seconds / 60:.1f} min: ' + ', '.join(
                     f'{k} {100 * v:.2f}' for k, v in result.items() if k != 'params_m'))
-                if (task == 'det' and picture is None and ckpt is not None
-                        and not args.skip_test):
+                if (task == 'det' and picture is None and not args.skip_test
+                        and encoder == picture_encoder):
                     picture = predictions_picture(runner, root,
                                                   osp.join(out, 'det_predictions.png'))
             rows.append(row)
