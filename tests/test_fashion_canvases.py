@@ -60,7 +60,6 @@ def test_mmdet_coco_dataset_reads_every_split(root):
 
 def test_masks_are_silhouettes_minus_later_items_and_boxes_tight(root, fashion_root):
     from pycocotools.coco import COCO
-    idx = load_tool('tools/data/fashion_canvases.py')
     items = {f: canvases._load_items(fashion_root, s)
              for f, s in (('train', 'train'), ('t10k', 'test'))}
     for split in ('train', 'test'):
@@ -75,7 +74,7 @@ def test_masks_are_silhouettes_minus_later_items_and_boxes_tight(root, fashion_r
                 images, labels, rows = items[ann['item']['file']]
                 row = int(np.searchsorted(rows, ann['item']['row']))
                 x, y, side = ann['item']['place']
-                pasted, sil = idx._render(images[row], side)
+                pasted, sil = canvases._render(images[row], side)
                 full = np.zeros_like(image, bool)
                 full[y:y + side, x:x + side] = sil
                 silhouettes.append((full, np.pad(pasted, ((y, 64 - y - side),

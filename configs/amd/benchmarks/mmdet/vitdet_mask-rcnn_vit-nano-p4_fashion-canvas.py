@@ -11,9 +11,12 @@
 #   19-38 px items; fewer proposals (a canvas holds <= 5 items);
 # * data: the canvases at their size, horizontal flips, grey input
 #   normalised as in pre-training;
-# * schedule: iterations, AdamW lr 1e-3 (tools/demo_det.py picks them on val).
-#   python tools/train.py configs/amd/benchmarks/mmdet/vitdet_mask-rcnn_vit-nano-p4_fashion-canvas.py \
-#       --cfg-options model.backbone.init_cfg.checkpoint=checkpoints/amd_vit-nano-p4_1xb64-1k_fashion-mnist_seed0_fp16.pth
+# * schedule: iterations, AdamW lr 1e-3 (lr chosen on val; tools/demo_det.py
+#   runs 300 iterations).
+# The AMD seed-0 student by default; another encoder with
+#   --cfg-options model.backbone.init_cfg.checkpoint=FILE:
+#   python tools/train.py \
+#       configs/amd/benchmarks/mmdet/vitdet_mask-rcnn_vit-nano-p4_fashion-canvas.py
 # (tools/demo_det.py runs data -> fine-tune -> test for every encoder.)
 _base_ = './vitdet_mask-rcnn_vit-base-p16_lsj-100e_coco.py'
 

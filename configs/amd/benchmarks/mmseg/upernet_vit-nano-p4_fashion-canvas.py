@@ -10,9 +10,11 @@
 #   blocks 1-4 feed it; 64/32-channel heads; whole-canvas inference;
 # * data: 11 classes (background + 10), horizontal flips, grey input
 #   normalised as in pre-training;
-# * schedule: iterations, AdamW lr 1e-3 (tools/demo_det.py picks them on val).
+# * schedule: iterations, AdamW lr 1e-3 (lr chosen on val; tools/demo_det.py
+#   runs 300 iterations).
 # MMSegmentation's MAE reads an export without prefix or final norm:
-#   python tools/convert_checkpoint.py checkpoints/amd_vit-nano-p4_1xb64-1k_fashion-mnist_seed0_fp16.pth \
+#   python tools/convert_checkpoint.py \
+#       checkpoints/amd_vit-nano-p4_1xb64-1k_fashion-mnist_seed0_fp16.pth \
 #       work_dirs/amd_seg.pth --to mmseg
 #   python tools/train.py configs/amd/benchmarks/mmseg/upernet_vit-nano-p4_fashion-canvas.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/amd_seg.pth
