@@ -10,12 +10,15 @@ import torch
 from conftest import ROOT, load_tool
 
 
+TINY = ('--num-videos', '24,8,8')  # the fixture's sizes: any other would regenerate the set
+
+
 @pytest.fixture(scope='module')
 def tiny_videos(tmp_path_factory, fashion_root):
     """A few Moving Fashion-MNIST videos with their AVA layout."""
     root = str(tmp_path_factory.mktemp('moving_fashion_mnist'))
     demo = load_tool('tools/demo_video.py')
-    args = demo.parse_args(['--data', root, '--num-videos', '24,8,8', '--ava-iters', '2'])
+    args = demo.parse_args(['--data', root, *TINY, '--ava-iters', '2'])
     demo.make_data(args)
     return root
 
@@ -42,8 +45,8 @@ def test_finetuned_backbone_starts_from_the_pretrained_tensors(tmp_path, tiny_vi
     from mmengine.runner import Runner
     demo = load_tool('tools/demo_video.py')
     init_default_scope('mmaction')
-    args = demo.parse_args(['--data', tiny_videos, '--work-dir', str(tmp_path), '--iters', '2',
-                            '--batch-size', '2', '--workers', '0'])
+    args = demo.parse_args(['--data', tiny_videos, *TINY, '--work-dir', str(tmp_path),
+                            '--iters', '2', '--batch-size', '2', '--workers', '0'])
     ckpt, _, _ = demo.pretrain('videomae', args, 0, None)
     exported = demo.export_for_mmaction2(ckpt, str(tmp_path / 'exports'), 'videomae')
     for task in ('direction', 'class'):
@@ -66,7 +69,7 @@ def test_demo_video_pipeline_produces_every_artefact(tmp_path, tiny_videos):
     demo = load_tool('tools/demo_video.py')
     work = tmp_path / 'demo_video'
     threads = torch.get_num_threads()
-    rows = demo.main(['--work-dir', str(work), '--data', tiny_videos, '--iters', '2',
+    rows = demo.main(['--work-dir', str(work), '--data', tiny_videos, *TINY, '--iters', '2',
                       '--batch-size', '2', '--ft-epochs', '2', '--ava-iters', '2',
                       '--workers', '0'])
     assert torch.get_num_threads() == threads  # restored for the rest of the suite
@@ -90,7 +93,7 @@ def test_a_wrong_video_teacher_hash_stops_the_demo(tmp_path, tiny_videos, monkey
     path, _ = demo.shipped_teacher('moving-fashion-mnist')
     monkeypatch.setattr(demo, 'shipped_teacher', lambda recipe: (path, '0' * 64))
     with pytest.raises(RuntimeError, match='teacher_sha256'):
-        demo.main(['--work-dir', str(tmp_path), '--data', tiny_videos, '--iters', '2'])
+        demo.main(['--work-dir', str(tmp_path), '--data', tiny_videos, *TINY, '--iters', '2'])
 
 
 def test_bad_arguments_name_the_field(capsys):

@@ -440,14 +440,37 @@ def write_results(rows, failures, args, out, seconds):
     return write_markdown(summary, out, preamble, COLUMNS), summary
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def run_with_threads(run_fn, args):
+    """``run_fn(args)`` with torch at ``args.threads`` threads, restored after."""
     threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
-        return run(args)
+        return run_fn(args)
     finally:
         torch.set_num_threads(threads)
+
+
+def train_students(methods, seed, pretrain_fn, progress, seconds, log):
+    """Pre-train one student per method for ``seed`` with ``pretrain_fn(method,
+    seed) -> (checkpoint, history, model)``; a crash is logged in
+    ``log['failures']`` and the other methods go on. Returns ``{method:
+    (checkpoint, history, model)}``; ``seconds(method)`` feeds the ETA."""
+    students = {}
+    for index, method in enumerate(methods, 1):
+        label = log['labels'][method]
+        progress.stage(f'3/5 seed {seed}: student {index}/{len(methods)}: {label}')
+        try:
+            students[method] = pretrain_fn(method, seed)
+        except Exception:  # one method's crash must not lose the others
+            say(f'    {label} FAILED (seed {seed}):\n{traceback.format_exc()}')
+            log['failures'].append(f'{label} (seed {seed})')
+        finally:
+            progress.advance(seconds(method))
+    return students
+
+
+def main(argv=None):
+    return run_with_threads(run, parse_args(argv))
 
 
 def run(args):
@@ -473,23 +496,15 @@ def run(args):
     rows, failures, models = [], [], {}
     reference = evaluator.raw_pixels()
     progress.advance(raw_pixel_seconds)
+    log = dict(labels=LABELS, failures=failures)
     for seed in args.seeds:
-        students = {}
-        for index, method in enumerate(args.methods, 1):
-            progress.stage(f'3/5 seed {seed}: student {index}/{len(args.methods)}: '
-                           f'{LABELS[method]}, {args.iters} iterations')
-            try:
-                ckpt, history, model = pretrain(method, args, seed, teacher_ckpt)
-            except Exception:  # one method's crash must not lose the others
-                say(f'    {LABELS[method]} FAILED (seed {seed}):\n{traceback.format_exc()}')
-                failures.append(f'{LABELS[method]} (seed {seed})')
-                continue
-            finally:
-                progress.advance(SECONDS_PER_ITER[method] * args.iters)
-            students[method] = ckpt
-            if seed == args.seeds[0]:
-                histories[LABELS[method]] = history
-                models[method.upper()] = model
+        trained = train_students(
+            args.methods, seed, lambda m, s: pretrain(m, args, s, teacher_ckpt), progress,
+            lambda m: SECONDS_PER_ITER[m] * args.iters, log)
+        students = {m: ckpt for m, (ckpt, _, _) in trained.items()}
+        if seed == args.seeds[0]:
+            histories.update({LABELS[m]: h for m, (_, h, _) in trained.items()})
+            models.update({m.upper(): model for m, (_, _, model) in trained.items()})
         candidates = [('random student', 'student', None)] + [
             (LABELS[m], 'student', students[m]) for m in args.methods if m in students] + [
             ('MAE teacher', 'teacher', teacher_ckpt)]

@@ -37,7 +37,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 from amd_mm.converters import export_file  # noqa: E402
 from amd_mm.evaluation import summarise  # noqa: E402
-from demo import Progress, say, write_csv, write_markdown  # noqa: E402
+from demo import Progress, run_with_threads, say, write_csv, write_markdown  # noqa: E402
 from export_students import shipped_student  # noqa: E402
 from fashion_canvases import make_canvases  # noqa: E402
 from make_teacher import sha256, shipped_teacher  # noqa: E402
@@ -270,13 +270,7 @@ def write_results(rows, failures, args, out, seconds):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
-        return run(args)
-    finally:
-        torch.set_num_threads(threads)
+    return run_with_threads(run, parse_args(argv))
 
 
 def run(args):

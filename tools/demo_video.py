@@ -44,8 +44,8 @@ from mmengine.runner import Runner  # noqa: E402
 
 from amd_mm.converters import export_file  # noqa: E402
 from amd_mm.evaluation import summarise  # noqa: E402
-from demo import (Progress, finish_cfg, plot_losses, run_options, say,  # noqa: E402
-                  train_with_history, write_csv, write_markdown)
+from demo import (Progress, finish_cfg, plot_losses, run_options, run_with_threads,  # noqa: E402
+                  say, train_students, train_with_history, write_csv, write_markdown)
 from make_teacher import make_teacher, sha256, shipped_teacher  # noqa: E402
 
 RECIPE = 'moving-fashion-mnist'
@@ -324,13 +324,7 @@ def write_results(rows, failures, args, out, seconds):
 
 # ------------------------------------------------------------------ main
 def main(argv=None):
-    args = parse_args(argv)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
-        return run(args)
-    finally:
-        torch.set_num_threads(threads)
+    return run_with_threads(run, parse_args(argv))
 
 
 def run(args):
@@ -353,23 +347,15 @@ def run(args):
     teacher_ckpt, histories = get_teacher(args, progress)
 
     rows, failures, models = [], [], {}
+    log = dict(labels=LABELS, failures=failures)
     for seed in args.seeds:
-        students = {}
-        for index, method in enumerate(args.methods, 1):
-            progress.stage(f'3/5 seed {seed}: student {index}/{len(args.methods)}: '
-                           f'{LABELS[method]}, {args.iters} iterations')
-            try:
-                ckpt, history, model = pretrain(method, args, seed, teacher_ckpt)
-            except Exception:  # one method's crash must not lose the others
-                say(f'    {LABELS[method]} FAILED (seed {seed}):\n{traceback.format_exc()}')
-                failures.append(f'{LABELS[method]} (seed {seed})')
-                continue
-            finally:
-                progress.advance(SECONDS[method] * args.iters)
-            students[method] = ckpt
-            if seed == args.seeds[0]:
-                histories[LABELS[method]] = history
-                models[method.upper()] = model
+        trained = train_students(
+            args.methods, seed, lambda m, s: pretrain(m, args, s, teacher_ckpt), progress,
+            lambda m: SECONDS[m] * args.iters, log)
+        students = {m: ckpt for m, (ckpt, _, _) in trained.items()}
+        if seed == args.seeds[0]:
+            histories.update({LABELS[m]: h for m, (_, h, _) in trained.items()})
+            models.update({m.upper(): model for m, (_, _, model) in trained.items()})
         candidates = [('random init', 'student', None)] + [
             (LABELS[m], 'student', students[m]) for m in args.methods if m in students] + [
             ('VideoMAE teacher', 'teacher', teacher_ckpt)]
