@@ -21,6 +21,19 @@ def load_tool(relative_path):
     return module
 
 
+@pytest.fixture(autouse=True)
+def restore_default_scope():
+    """Give later tests back the default scope this test started with: a
+    Runner (mmaction, mmdet) makes its scope the current one for the process."""
+    from mmengine.registry import DefaultScope
+    before = DefaultScope.get_current_instance()
+    yield
+    if before is None:  # no scope before: none after
+        DefaultScope._instance_dict.clear()
+    else:  # what mmengine's overwrite_default_scope does on exit
+        DefaultScope._instance_dict.move_to_end(before.instance_name)
+
+
 @pytest.fixture(scope='session')
 def fashion_root():
     fetch = load_tool('tools/data/fetch_data.py')

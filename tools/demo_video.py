@@ -39,7 +39,6 @@ import amd_mm  # noqa: E402,F401
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from amd_mm.converters import export_file  # noqa: E402
@@ -328,11 +327,16 @@ def main(argv=None):
 
 
 def run(args):
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmaction'):  # the caller's scope comes back
+        return run_in_scope(args)
+
+
+def run_in_scope(args):
     start = time.time()
     out = args.work_dir = osp.abspath(args.work_dir)
     args.data = osp.abspath(args.data)
     os.makedirs(out, exist_ok=True)
-    init_default_scope('mmaction')
     encoders = len(args.methods) + 2
     finetune_epochs = args.ft_epochs or Config.fromfile(
         osp.join(ROOT, FINETUNE['direction'])).train_cfg.max_epochs
