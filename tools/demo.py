@@ -450,22 +450,28 @@ def run_with_threads(run_fn, args):
         torch.set_num_threads(threads)
 
 
-def train_students(methods, seed, pretrain_fn, progress, seconds, log):
+def train_students(methods, seed, pretrain_fn, progress, seconds, log, keep=False):
     """Pre-train one student per method for ``seed`` with ``pretrain_fn(method,
     seed) -> (checkpoint, history, model)``; a crash is logged in
-    ``log['failures']`` and the other methods go on. Returns ``{method:
-    (checkpoint, history, model)}``; ``seconds(method)`` feeds the ETA."""
+    ``log['failures']`` and the other methods go on. ``keep``: the loss
+    curves and models also go to ``log['histories']`` / ``log['models']``
+    (the first seed's, for the pictures). Returns ``{method: checkpoint}``;
+    ``seconds(method)`` feeds the ETA."""
     students = {}
     for index, method in enumerate(methods, 1):
         label = log['labels'][method]
         progress.stage(f'3/5 seed {seed}: student {index}/{len(methods)}: {label}')
         try:
-            students[method] = pretrain_fn(method, seed)
+            students[method], history, model = pretrain_fn(method, seed)
         except Exception:  # one method's crash must not lose the others
             say(f'    {label} FAILED (seed {seed}):\n{traceback.format_exc()}')
             log['failures'].append(f'{label} (seed {seed})')
+            continue
         finally:
             progress.advance(seconds(method))
+        if keep:
+            log['histories'][label] = history
+            log['models'][method.upper()] = model
     return students
 
 
@@ -496,15 +502,11 @@ def run(args):
     rows, failures, models = [], [], {}
     reference = evaluator.raw_pixels()
     progress.advance(raw_pixel_seconds)
-    log = dict(labels=LABELS, failures=failures)
+    log = dict(labels=LABELS, failures=failures, histories=histories, models=models)
     for seed in args.seeds:
-        trained = train_students(
+        students = train_students(
             args.methods, seed, lambda m, s: pretrain(m, args, s, teacher_ckpt), progress,
-            lambda m: SECONDS_PER_ITER[m] * args.iters, log)
-        students = {m: ckpt for m, (ckpt, _, _) in trained.items()}
-        if seed == args.seeds[0]:
-            histories.update({LABELS[m]: h for m, (_, h, _) in trained.items()})
-            models.update({m.upper(): model for m, (_, _, model) in trained.items()})
+            lambda m: SECONDS_PER_ITER[m] * args.iters, log, keep=seed == args.seeds[0])
         candidates = [('random student', 'student', None)] + [
             (LABELS[m], 'student', students[m]) for m in args.methods if m in students] + [
             ('MAE teacher', 'teacher', teacher_ckpt)]

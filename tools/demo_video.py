@@ -351,15 +351,11 @@ def run_in_scope(args):
     teacher_ckpt, histories = get_teacher(args, progress)
 
     rows, failures, models = [], [], {}
-    log = dict(labels=LABELS, failures=failures)
+    log = dict(labels=LABELS, failures=failures, histories=histories, models=models)
     for seed in args.seeds:
-        trained = train_students(
+        students = train_students(
             args.methods, seed, lambda m, s: pretrain(m, args, s, teacher_ckpt), progress,
-            lambda m: SECONDS[m] * args.iters, log)
-        students = {m: ckpt for m, (ckpt, _, _) in trained.items()}
-        if seed == args.seeds[0]:
-            histories.update({LABELS[m]: h for m, (_, h, _) in trained.items()})
-            models.update({m.upper(): model for m, (_, _, model) in trained.items()})
+            lambda m: SECONDS[m] * args.iters, log, keep=seed == args.seeds[0])
         candidates = [('random init', 'student', None)] + [
             (LABELS[m], 'student', students[m]) for m in args.methods if m in students] + [
             ('VideoMAE teacher', 'teacher', teacher_ckpt)]
