@@ -122,3 +122,14 @@ def test_shortened_chain_writes_scores_and_picture(canvas_root, tmp_path):
         assert len(list(csv.DictReader(f))) == 2
     table = (tmp_path / 'results.md').read_text()
     assert '| AMD student |' in table and 'bbox mAP' in table and 'mIoU' in table
+
+
+def test_segmentation_only_table_names_its_backbone_size(canvas_root, tmp_path):
+    rows = demo_det.main(['--work-dir', str(tmp_path), '--seeds', '0', '--no-det',
+                          '--encoders', 'amd', '--canvases', '16,8,8',
+                          '--data', osp.dirname(canvas_root),
+                          '--seg-iters', '2', '--batch-size', '4'])
+    assert 0.2 < rows[0]['params_m'] < 0.25  # the nano student, not NaN
+    table = (tmp_path / 'results.md').read_text()
+    assert 'Mask R-CNN' not in table and 'UperNet 2 iterations' in table
+    assert '| AMD student | 0.2' in table and 'bbox mAP' not in table

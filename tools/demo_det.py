@@ -185,11 +185,11 @@ def finetune(task, encoder, ckpt, args, seed, root):
             metrics = runner.test()
             row.update({name: _metric(metrics, f'coco/{name}')
                         for name in ('bbox_mAP', 'bbox_mAP_50', 'segm_mAP')})
-        row['params_m'] = sum(p.numel() for p in runner.model.backbone.parameters()) / 1e6
     else:  # MMSegmentation reports percentages
         row = {'mIoU_val': float(hub.get_scalar('val/mIoU').current()) / 100}
         if not args.skip_test:
             row['mIoU'] = float(runner.test()['mIoU']) / 100
+    row['params_m'] = sum(p.numel() for p in runner.model.backbone.parameters()) / 1e6
     return row, runner
 
 
@@ -252,10 +252,13 @@ def write_results(rows, failures, args, out, seconds):
     preamble = [
         f'# amd_mm dense transfer on Fashion-MNIST canvases (seeds {seeds})', '',
         f'{args.canvas_size}x{args.canvas_size} canvases of 1-5 real items: {train} train, '
-        f'{val} val (the choices), {test} test (scored once). Mask R-CNN (ViTDet recipe) '
-        f'{args.det_iters} iterations, UperNet {args.seg_iters} iterations, batch '
-        f'{args.batch_size}; COCO mAP (bbox, segm) and mIoU (11 classes with background), '
-        f'in %; {len(args.seeds)} seed(s), mean ± std; total {seconds / 60:.1f} min.', '']
+        f'{val} val (the choices), {test} test (scored once). '
+        + ('' if args.no_det else f'Mask R-CNN (ViTDet recipe) {args.det_iters} iterations, '
+           'COCO mAP (bbox, segm); ')
+        + ('' if args.no_seg else f'UperNet {args.seg_iters} iterations, mIoU (11 classes '
+           'with background); ')
+        + f'batch {args.batch_size}; in %; {len(args.seeds)} seed(s), mean ± std; '
+        f'total {seconds / 60:.1f} min.', '']
     if failures:
         preamble += [f'Failed (see the log): {", ".join(failures)}', '']
     columns = [c for c in COLUMNS if not (args.no_seg and 'mIoU' in c[1])
@@ -314,11 +317,12 @@ def run(args):
                     progress.advance(factor * SECONDS[task] * iters
                                      + SECONDS[f'{task}_score'])
                 seconds = time.time() - stage
+                row.setdefault('params_m', result.pop('params_m'))  # the first task's backbone
                 row.update(result)
                 row[f'{task}_seconds'] = round(seconds, 1)
                 timings[f'{task} {encoder} seed{seed}'] = seconds
                 say(f'    {task} done in {seconds / 60:.1f} min: ' + ', '.join(
-                    f'{k} {100 * v:.2f}' for k, v in result.items() if k != 'params_m'))
+                    f'{k} {100 * v:.2f}' for k, v in result.items()))
                 if (task == 'det' and picture is None and not args.skip_test
                         and encoder == picture_encoder):
                     picture = predictions_picture(runner, root,
