@@ -108,6 +108,16 @@ def checkpoint_of(encoder, seed):
     return shipped_student(encoder, seed)[0]
 
 
+def iters_of(task, args):
+    """Fine-tune iterations of ``task`` ('det' or 'seg')."""
+    return args.det_iters if task == 'det' else args.seg_iters
+
+
+def tasks_of(args):
+    """The tasks the run asked for, detection first."""
+    return ([] if args.no_det else ['det']) + ([] if args.no_seg else ['seg'])
+
+
 def _schedule(iters, lr_key, lr):
     """Warm-up then decay to the run's end, for any ``iters``."""
     warmup = max(1, min(50, iters // 10))
@@ -124,7 +134,7 @@ def task_cfg(task, encoder, ckpt, args, seed, root, work_dir):
     """The det or seg config of one fine-tune, at the demo's data and schedule."""
     kind = 'teacher' if encoder == 'teacher' else 'student'
     cfg = Config.fromfile(osp.join(ROOT, CONFIGS[task][kind]))
-    iters = args.det_iters if task == 'det' else args.seg_iters
+    iters = iters_of(task, args)
     options, warmup = _schedule(iters, 'optim_wrapper.optimizer.lr',
                                 args.det_lr if task == 'det' else args.seg_lr)
     options.update({'randomness.seed': seed, 'randomness.deterministic': False})
@@ -232,16 +242,17 @@ def predictions_picture(runner, root, path, count=6, zoom=4):
     return path
 
 
+def expected_seconds(task, encoder, args):
+    """Seconds one fine-tune and its scoring should take (for the ETA)."""
+    factor = SECONDS['teacher_factor'] if encoder == 'teacher' else 1.0
+    iters = iters_of(task, args)
+    return factor * SECONDS[task] * iters + SECONDS[f'{task}_score']
+
+
 def estimate(args):
     """Seconds per seed of the work asked for (for the ETA)."""
-    total = 0.0
-    for encoder in args.encoders:
-        factor = SECONDS['teacher_factor'] if encoder == 'teacher' else 1.0
-        if not args.no_det:
-            total += factor * SECONDS['det'] * args.det_iters + SECONDS['det_score']
-        if not args.no_seg:
-            total += factor * SECONDS['seg'] * args.seg_iters + SECONDS['seg_score']
-    return total
+    return sum(expected_seconds(task, encoder, args)
+               for encoder in args.encoders for task in tasks_of(args))
 
 
 def write_results(rows, failures, args, out, seconds):
@@ -288,7 +299,7 @@ def run(args):
     timings = {'data': time.time() - stage}
     say(f'    {root} ({timings["data"]:.1f} s)')
     rows, failures, picture = [], [], None
-    tasks = ([] if args.no_det else ['det']) + ([] if args.no_seg else ['seg'])
+    tasks = tasks_of(args)
     # the picture shows the AMD student (else the first encoder) of the first seed
     picture_encoder = 'amd' if 'amd' in args.encoders else args.encoders[0]
     for seed in args.seeds:
@@ -300,9 +311,8 @@ def run(args):
                 say(f'    {ENCODERS[encoder]} (seed {seed}) has no checkpoint: {error}')
                 failures.append(f'{ENCODERS[encoder]} (seed {seed})')
                 continue
-            factor = SECONDS['teacher_factor'] if encoder == 'teacher' else 1.0
             for number, task in enumerate(tasks, 2):
-                iters = args.det_iters if task == 'det' else args.seg_iters
+                iters = iters_of(task, args)
                 progress.stage(f'{number}/4 seed {seed}: {ENCODERS[encoder]}: '
                                f'{"Mask R-CNN" if task == "det" else "UperNet"} {iters} iterations'
                                f' from {osp.relpath(ckpt, ROOT) if ckpt else "random init"}')
@@ -314,8 +324,7 @@ def run(args):
                     failures.append(f'{ENCODERS[encoder]} {task} (seed {seed})')
                     continue
                 finally:
-                    progress.advance(factor * SECONDS[task] * iters
-                                     + SECONDS[f'{task}_score'])
+                    progress.advance(expected_seconds(task, encoder, args))
                 seconds = time.time() - stage
                 row.setdefault('params_m', result.pop('params_m'))  # the first task's backbone
                 row.update(result)

@@ -39,6 +39,7 @@ import amd_mm  # noqa: E402,F401
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from amd_mm.converters import export_file  # noqa: E402
@@ -271,7 +272,6 @@ def mask_pictures(models, args, out):
     import matplotlib.pyplot as plt
     from amd_mm.benchmark import build_masking, masked_batch
     from amd_mm.visualization import mask_panels
-    from mmengine.registry import DefaultScope
     clips = test_clips(args)
     np.random.seed(args.seeds[0])
     with DefaultScope.overwrite_default_scope('mmpretrain'):  # amd_mm's transforms live there
@@ -327,7 +327,6 @@ def main(argv=None):
 
 
 def run(args):
-    from mmengine.registry import DefaultScope
     with DefaultScope.overwrite_default_scope('mmaction'):  # the caller's scope comes back
         return run_in_scope(args)
 
