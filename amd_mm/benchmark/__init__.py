@@ -10,7 +10,8 @@ from .batch import build_masking, input_shape, mask_transform_us, masked_batch, 
 from .configs import (find_masking, find_transform, find_views, load_config, parse_spec,
                       spec_label)
 from .data import benchmark_data
-from .step import StepBench, StepOptions, benchmark_interleaved, benchmark_step
+from .step import (StepBench, StepOptions, benchmark_interleaved, benchmark_official,
+                   benchmark_step)
 from . import report
 from .timing import PARTS
 
@@ -18,5 +19,5 @@ __all__ = [
     'build_masking', 'input_shape', 'mask_transform_us', 'masked_batch', 'synthetic_batch',
     'find_masking', 'find_transform', 'find_views', 'load_config', 'parse_spec',
     'spec_label', 'benchmark_data', 'StepBench', 'StepOptions', 'benchmark_interleaved',
-    'benchmark_step', 'PARTS', 'report'
+    'benchmark_official', 'benchmark_step', 'PARTS', 'report'
 ]

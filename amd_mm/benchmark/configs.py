@@ -8,6 +8,8 @@ from ..validation import iter_dicts
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 VARIANTS = ('mae', 'with_cp')
+#: ``--amp`` choices -> ``AmpOptimWrapper.dtype``
+AMP_DTYPES = dict(bf16='bfloat16', fp16='float16')
 
 
 def parse_spec(text: str):
@@ -105,18 +107,28 @@ def set_with_cp(cfg):
 
 
 def load_config(spec: str, cfg_options: Optional[dict] = None,
-                with_cp: bool = False, amp: bool = False, device: str = 'cpu',
+                with_cp: bool = False, amp: Optional[str] = None, device: str = 'cpu',
                 views: Optional[int] = None):
     """The config of one spec, with overrides for every config
     (``cfg_options``), the spec's own ones, its variants, activation
-    checkpointing and bf16 autocast applied; ``views`` sets the views per
-    video of a ``RepeatedViews`` transform. On a non-CUDA device an
+    checkpointing and autocast applied; ``views`` sets the views per video
+    of a ``RepeatedViews`` transform. ``amp``: ``'bf16'`` (no loss scaling:
+    bf16 has fp32's range, and a dynamic scaler's overflow check waits for
+    the device every step) or ``'fp16'`` (dynamic loss scaling, as the
+    official engines); the spec's own keys come after it, e.g.
+    ``::optim_wrapper.loss_scale=dynamic``. On a non-CUDA device an
     ``AmpOptimWrapper`` becomes a plain one (``cfg.amp_dropped``)."""
     from mmengine.config import Config
 
     import amd_mm  # noqa: F401  (registers the modules)
     path, options, variants = parse_spec(spec)
     cfg = Config.fromfile(resolve_path(path))
+    if amp:
+        if amp not in AMP_DTYPES:
+            raise ValueError(f'amp={amp!r}: expected one of {sorted(AMP_DTYPES)}')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.dtype = AMP_DTYPES[amp]
+        cfg.optim_wrapper.loss_scale = 'dynamic' if amp == 'fp16' else dict(enabled=False)
     if cfg_options:
         cfg.merge_from_dict(copy.deepcopy(cfg_options))
     if options:
@@ -134,10 +146,7 @@ def load_config(spec: str, cfg_options: Optional[dict] = None,
         cfg.model.teacher.checkpoint = None
     if with_cp or 'with_cp' in variants:
         set_with_cp(cfg)
-    if amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.dtype = 'bfloat16'
-    elif (cfg.optim_wrapper.get('type') == 'AmpOptimWrapper'
+    if (not amp and cfg.optim_wrapper.get('type') == 'AmpOptimWrapper'
           and not str(device).startswith('cuda')):
         # mmengine's AmpOptimWrapper refuses to run on CPU: time fp32 there
         cfg.optim_wrapper.type = 'OptimWrapper'

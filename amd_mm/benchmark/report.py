@@ -169,8 +169,12 @@ def notes(rows: List[dict], interleaved: bool = False, amp: bool = False,
                    'the rest of train_step (loss parsing, Python); mask '
                    'transform = the pipeline mask transform for the whole '
                    'batch (and its share of a step).')
-    if amp or compiled:
-        out.append(f'bf16 autocast: {amp}; torch.compile: {compiled}.')
+    if amp or any(r.get('compiled') for r in ok):
+        amp_text = {'bf16': 'bf16 (no loss scaling)', 'fp16': 'fp16 (dynamic loss scaling)'}
+        out.append(f'autocast: {amp_text.get(amp, amp) if amp else "off"}; torch.compile '
+                   '(train_step, as MMEngine\'s `compile` key): '
+                   + (', '.join(r['label'] for r in ok if r.get('compiled')) or 'none') + '.')
+    out += [f"{r['label']}: {r['note']}." for r in ok if r.get('note')]
     return out + flop_notes(rows)
 
 

@@ -23,8 +23,8 @@ class StepOptions:
     device: str = 'cpu'
     cfg_options: Optional[dict] = None
     input_shape: Optional[Sequence[int]] = None
-    amp: bool = False
-    compile: bool = False
+    amp: Optional[str] = None          # 'bf16' or 'fp16' autocast (CUDA)
+    compile: bool = False              # MMEngine's `compile` key: train_step compiled
     with_cp: bool = False
     teacher_full: bool = False
     breakdown: bool = True
@@ -47,21 +47,11 @@ def device_name(device: torch.device) -> str:
     return f"CPU ({threads} thread{'s' if threads > 1 else ''})"
 
 
-def compile_parts(model):
-    """torch.compile the timed parts in place (the timers stay outside the
-    compiled graphs)."""
-    import numpy as np
-    for module in model.modules():
-        # mmpretrain stores drop-path rates as numpy scalars, which dynamo
-        # turns into tensors whose guards fail under inference mode (teacher)
-        if isinstance(getattr(module, 'drop_prob', None), np.generic):
-            module.drop_prob = float(module.drop_prob)
-    targets = [(model.backbone, 'forward'), (model.neck, 'forward'),
-               (model.head, 'loss')]
-    if getattr(model, 'teacher', None) is not None:
-        targets.append((model.teacher.backbone, 'forward_tokens'))
-    for owner, name in targets:
-        setattr(owner, name, torch.compile(getattr(owner, name)))
+def compile_train_step(model, compile_cfg):
+    """``model.train_step`` compiled as MMEngine's Runner does for a config's
+    ``compile`` key (True or ``torch.compile`` kwargs)."""
+    kwargs = {} if compile_cfg is True else dict(compile_cfg)
+    model.train_step = torch.compile(model.train_step, **kwargs)
 
 
 class StepBench:
@@ -106,10 +96,14 @@ class StepBench:
         if opts.flops:  # before compiling: counted eagerly, once
             from .flops import count_step_flops
             self.flops = count_step_flops(model, self.data, self.optim_wrapper)
-        if opts.compile:
-            compile_parts(model)
+        compile_cfg = True if opts.compile else cfg.get('compile')
+        self.row['compiled'] = bool(compile_cfg)
+        if compile_cfg:
+            compile_train_step(model, compile_cfg)
         self.timer = StepTimer(self.cuda)
-        if opts.breakdown:
+        # per-part timers would break the compiled graph at every part
+        self.breakdown = opts.breakdown and not compile_cfg
+        if self.breakdown:
             self.timer.wrap_step(model, self.optim_wrapper)
         self.totals: List[float] = []
         self.parts: Dict[str, List[float]] = defaultdict(list)
@@ -126,7 +120,7 @@ class StepBench:
         total = (timer.now() - start) * 1e3
         if record:
             self.totals.append(total)
-            if self.options.breakdown:
+            if self.breakdown:
                 for key, _ in PARTS[:-1]:
                     self.parts[key].append(timer.parts.get(key, 0.) * 1e3)
                 self.parts['other'].append(total - sum(timer.parts.values()) * 1e3)
@@ -159,7 +153,8 @@ class StepBench:
 
     def _utilisation(self, step_ms: float) -> dict:
         from .peak import machine_peak
-        dtype = torch.bfloat16 if self.options.amp else torch.float32
+        dtype = dict(bf16=torch.bfloat16, fp16=torch.float16).get(self.options.amp,
+                                                                 torch.float32)
         peak = machine_peak(self.flops.gemms, self.device, dtype)
         achieved = self.flops.total / (step_ms / 1e3)
         out = dict(flops=self.flops.as_dict(), peak=peak, peak_load=load_average(),
@@ -210,10 +205,9 @@ def benchmark_step(spec: str, options: StepOptions, label: Optional[str] = None)
         bench.close()
 
 
-def benchmark_interleaved(specs: Sequence[str], options: StepOptions,
-                          labels: Sequence[Optional[str]]) -> List[dict]:
-    """All configs built at once and stepped in turn (A B C A B C ...)."""
-    benches = [StepBench(spec, options, label) for spec, label in zip(specs, labels)]
+def step_in_turn(benches: Sequence, options: StepOptions) -> List[dict]:
+    """Step already-built benches in turn (A B C A B C ...), warm-up
+    included, and return their rows."""
     try:
         for step in range(options.warmup + options.steps):
             for bench in benches:
@@ -222,3 +216,19 @@ def benchmark_interleaved(specs: Sequence[str], options: StepOptions,
     finally:
         for bench in benches:
             bench.close()
+
+
+def benchmark_interleaved(specs: Sequence[str], options: StepOptions,
+                          labels: Sequence[Optional[str]]) -> List[dict]:
+    """All configs built at once and stepped in turn (A B C A B C ...)."""
+    return step_in_turn([StepBench(spec, options, label)
+                         for spec, label in zip(specs, labels)], options)
+
+
+def benchmark_official(specs: Sequence[str], options: StepOptions,
+                       labels: Sequence[Optional[str]], official_dir: str) -> List[dict]:
+    """The official AMD engine's step (:mod:`.official`, on the first
+    config's batch) first, then every config, all stepped in turn."""
+    from .official import OfficialAMDBench
+    ours = [StepBench(spec, options, label) for spec, label in zip(specs, labels)]
+    return step_in_turn([OfficialAMDBench(official_dir, ours[0])] + ours, options)

@@ -52,7 +52,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 import torch  # noqa: E402
 
 from amd_mm.benchmark import (StepOptions, benchmark_data, benchmark_interleaved,  # noqa: E402
-                              benchmark_step, report, spec_label)
+                              benchmark_official, benchmark_step, report, spec_label)
 
 
 def parse_args(argv=None):
@@ -80,9 +80,16 @@ def parse_args(argv=None):
     parser.add_argument('--threads', type=int, help='torch CPU threads')
     parser.add_argument('--input-shape', type=int, nargs='+',
                         help='per-sample input shape, if it cannot be inferred')
-    parser.add_argument('--amp', action='store_true', help='bf16 autocast (CUDA)')
+    parser.add_argument('--amp', nargs='?', const='bf16', choices=['bf16', 'fp16'],
+                        help='autocast (CUDA): bf16 (the default; no loss scaling) or '
+                        'fp16 (dynamic loss scaling, as the official engines)')
     parser.add_argument('--compile', action='store_true',
-                        help='torch.compile the student, teacher, neck and head')
+                        help='torch.compile train_step, as MMEngine does for a '
+                        "config's `compile=True` (also per spec: ::compile=True)")
+    parser.add_argument('--official', metavar='DIR',
+                        help='also time the official AMD engine\'s step (a checkout of '
+                        'MCG-NJU/AMD in DIR) on the first config\'s batch, all '
+                        'configs stepped in turn with it')
     parser.add_argument('--with-cp', action='store_true',
                         help='activation checkpointing in student and teacher')
     parser.add_argument('--teacher-full', action='store_true',
@@ -111,7 +118,7 @@ def parse_args(argv=None):
     if args.labels and len(args.labels) != len(args.specs):
         parser.error('--labels needs one name per config')
     if args.amp and not args.device.startswith('cuda'):
-        parser.error('--amp (bf16 autocast through AmpOptimWrapper) needs CUDA')
+        parser.error('--amp (autocast through AmpOptimWrapper) needs CUDA')
     return args
 
 
@@ -138,9 +145,12 @@ def run(args):
     options = StepOptions.from_args(args)
     step_rows, data_rows = [], []
     if not args.no_step:
-        if args.interleave:
+        if args.official:
+            step_rows = benchmark_official(args.specs, options, labels, args.official)
+        elif args.interleave:
             step_rows = benchmark_interleaved(args.specs, options, labels)
-        for spec, label in zip(args.specs, labels) if not args.interleave else ():
+        together = args.official or args.interleave
+        for spec, label in zip(args.specs, labels) if not together else ():
             try:
                 step_rows.append(benchmark_step(spec, options, label))
             except Exception as exc:  # one failing config must not hide the rest
@@ -148,7 +158,7 @@ def run(args):
                     raise
                 step_rows.append(dict(label=label or spec_label(spec),
                                       error=f'{type(exc).__name__}: {exc}'))
-        print(report.step_report(step_rows, args.interleave, args.amp, args.compile))
+        print(report.step_report(step_rows, bool(together), args.amp, args.compile))
     if args.data:
         for spec, label in zip(args.specs, labels):
             data_rows.append(benchmark_data(

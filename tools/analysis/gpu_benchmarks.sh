@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# The GPU benchmark suite behind docs/benchmarks.md: every table there that
-# says "GPU" comes from one run of this script on one machine.
-#   bash tools/analysis/gpu_benchmarks.sh OUT_DIR [quick]
+# The GPU benchmark suite behind docs/benchmarks.md (its GPU table comes from
+# one run of this script on one machine; about 8 minutes on an H100/H200).
+#   bash tools/analysis/gpu_benchmarks.sh OUT_DIR [OFFICIAL_DIR] [quick]
+# OFFICIAL_DIR: a checkout of https://github.com/MCG-NJU/AMD; its engine's
+# training step is timed in the same process as amd_mm's, interleaved (no
+# row without it). `quick`: 2 steps each, to check a new machine first.
 # Each benchmark prints its tables to the terminal and to OUT_DIR/NAME.txt;
-# a failing one is reported and the suite goes on. `quick` runs a smoke
-# version of the list (2 steps each) to check a new machine first.
+# a failing one is reported and the suite goes on.
 set -u
-OUT=${1:?usage: gpu_benchmarks.sh OUT_DIR [quick]}
-QUICK=${2:-}
+OUT=${1:?usage: gpu_benchmarks.sh OUT_DIR [OFFICIAL_DIR] [quick]}
+OFFICIAL=${2:-}
+QUICK=${3:-}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 cd "$(dirname "$0")/../.."
 export PYTHONUNBUFFERED=1
 BENCH="${PYTHON:-python3} tools/analysis/benchmark.py"
-STEPS="--steps 20 --warmup 5"
+STEPS="--steps 15 --warmup 5"
 [ -n "$QUICK" ] && STEPS="--steps 2 --warmup 1"
 
 run() {  # run NAME TIMEOUT_S ARGS...
@@ -27,11 +31,14 @@ run() {  # run NAME TIMEOUT_S ARGS...
     fi
 }
 
-S_IMG=configs/amd/vit-s_in1k.py
-B_IMG=configs/amd/vit-b_in1k.py
-S_VID=configs/amd/vit-s_k400.py
 B_VID=configs/amd/vit-b_k400.py
+B_IMG=configs/amd/vit-b_in1k.py
 TINY_VID=configs/amd/amd_vit-nano-p16_videos.py
+# per-row changes, each on top of the previous row (bf16 rows: no loss scaling)
+FP16="optim_wrapper.dtype=float16::optim_wrapper.loss_scale=dynamic"
+SCALED="optim_wrapper.loss_scale=dynamic"   # bf16 with the dynamic scaler (before)
+FUSED="optim_wrapper.optimizer.fused=True"  # fused AdamW
+COMPILE="compile=True"                      # MMEngine's compile key: train_step
 # the tiny video config's loader producing 16x224x224 clips (8x14x14 masks)
 CLIP16="train_dataloader.dataset.pipeline.1.min_frames=16 \
 train_dataloader.dataset.pipeline.2.clip_len=16 \
@@ -39,34 +46,32 @@ train_dataloader.dataset.pipeline.4.transforms.0.input_size=224 \
 train_dataloader.dataset.pipeline.4.transforms.1.scale=(224,224) \
 train_dataloader.dataset.masking.input_size=(8,14,14)"
 
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
-${PYTHON:-python3} -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)" | tee -a "$OUT/gpu.txt"
+{
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+  ${PYTHON:-python3} -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)"
+  echo "cpu cores: $(nproc)"
+  git rev-parse --short HEAD 2>/dev/null | sed 's/^/commit /'
+  date -u +"date %Y-%m-%d"
+} | tee "$OUT/machine.txt"
 
-# video ViT-B <- ViT-L at 16x224x224: 16 videos x 4 repeated views = 64
-# clips per step, the official per-GPU batch; --flops: model FLOPs by part and
-# the fraction of the device's dense bf16 peak (docs/benchmarks.md)
-run vid_b_b64_bf16 300 --compare $B_VID::mae $B_VID $B_VID::with_cp \
-    --batch-size 16 $STEPS --teacher-full --amp --flops
-# does a 2-worker video loader keep up with the ViT-S step? (real clips,
-# decord, one decode per 4 views; 16 videos = 64 clips per batch)
-run loader_16x224_w2 200 $TINY_VID --data --no-step --workers 2 --batch-size 16 \
-    --cfg-options $CLIP16
-run loader_16x224_w10 200 $TINY_VID --data --no-step --workers 10 --batch-size 16 \
-    --cfg-options $CLIP16
-# image ViT-S <- ViT-B at 224: the issue's batch 8, then a batch that fills the GPU
-run img_s_b8_fp32 200 --compare $S_IMG::mae $S_IMG --batch-size 8 $STEPS --teacher-full
-run img_s_b8_bf16 200 --compare $S_IMG::mae $S_IMG $S_IMG::with_cp \
-    --batch-size 8 $STEPS --teacher-full --amp
-run img_s_b128_bf16 200 --compare $S_IMG::mae $S_IMG $S_IMG::with_cp \
-    --batch-size 128 $STEPS --teacher-full --amp
-run vid_s_b64_bf16 200 --compare $S_VID::mae $S_VID --batch-size 16 $STEPS --teacher-full --amp
-# paper-size image: ViT-B <- ViT-L, AMD and DMAE (teacher stops at block 18 of 24)
-run img_b_b128_bf16 200 --compare $B_IMG::mae $B_IMG configs/dmae/vit-b_in1k.py \
-    --batch-size 128 $STEPS --teacher-full --amp --flops
-# the tiny video config (1 video x 4 views)
-run vid_tiny 200 --compare $TINY_VID::mae $TINY_VID $STEPS --teacher-full
-# torch.compile (student, teacher, neck, head) on the ViT-S image pair (~2 min
-# of compilation; NO_COMPILE=1 skips it)
-[ -z "${NO_COMPILE:-}" ] && run img_s_b128_bf16_compile 500 --compare $S_IMG::mae $S_IMG \
-    --batch-size 128 $STEPS --amp --compile --no-breakdown
+# video AMD ViT-B <- ViT-L, 16x224x224, 16 videos x 4 views = 64 clips (the
+# official per-GPU batch): the official engine's step (fp16), amd_mm in fp16,
+# then bf16 with the scaler, bf16, + fused AdamW, + compiled train_step;
+# model FLOPs and the fraction of the dense bf16 peak (no per-part syncs)
+OFFICIAL_ARG=()
+[ -n "$OFFICIAL" ] && OFFICIAL_ARG=(--official "$OFFICIAL")
+run vid_b_b64 330 "${OFFICIAL_ARG[@]}" --interleave --compare \
+    "$B_VID::$FP16" "$B_VID::$SCALED" "$B_VID" "$B_VID::$FUSED" "$B_VID::$FUSED::$COMPILE" \
+    --labels "amd_mm fp16" "amd_mm bf16 + scaler" "amd_mm bf16" "+ fused AdamW" \
+    "+ compiled step" --batch-size 16 $STEPS --amp bf16 --flops --no-breakdown
+# image AMD ViT-B <- ViT-L, 224, 128 images
+run img_b_b128 120 --interleave --compare "$B_IMG::$SCALED" "$B_IMG" "$B_IMG::$FUSED" \
+    --labels "amd_mm bf16 + scaler" "amd_mm bf16" "+ fused AdamW" \
+    --batch-size 128 $STEPS --amp bf16 --flops --no-breakdown
+# the real-video loader at 16x224x224 (decord, one decode per 4 views; 16
+# videos = 64 clips per batch) with 4, 8 and 15 workers
+for W in 4 8 15; do
+  run loader_16x224_w$W 50 $TINY_VID --data --no-step --workers $W --batch-size 16 \
+      --cfg-options $CLIP16
+done
 echo "===== suite finished"

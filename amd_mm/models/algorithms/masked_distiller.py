@@ -225,13 +225,47 @@ class MaskedDistiller(BaseSelfSupervisor):
         pred = self.neck.decoder(student.latent, tokens.student_visible, tokens.student_masked)
         return self.head.predicted_pixels(pred, inputs, tokens, self.input_norm), tokens
 
+    def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
+        """MMEngine's ``BaseModel.train_step`` with the batch's preparation
+        (data preprocessor, DataSamples, mask indices, checks) and the
+        optimizer wrapper's update kept out of ``torch.compile``: MMEngine's
+        ``compile`` config key compiles this method, and dynamo can trace
+        neither DataSamples holding numpy masks nor the wrapper's param groups.
+        The forward (and so its backward) is what gets compiled."""
+        with optim_wrapper.optim_context(self):
+            inputs, tokens = self._prepare(data)
+            losses = self.loss_on_tokens(inputs, tokens)
+        parsed_losses, log_vars = self.parse_losses(losses)
+        self._update(optim_wrapper, parsed_losses)
+        return log_vars
+
+    @torch.compiler.disable
+    def _prepare(self, data):
+        data = self.data_preprocessor(data, True)
+        return self.prepare_batch(data['inputs'], data['data_samples'])
+
+    @staticmethod
+    @torch.compiler.disable
+    def _update(optim_wrapper, loss):
+        optim_wrapper.update_params(loss)
+
+    def prepare_batch(self, inputs: torch.Tensor, data_samples: List[DataSample]):
+        """``(inputs, TokenSplit)``, views flattened, checked against the
+        student's geometry."""
+        inputs, tokens = self.split_views(inputs, data_samples)
+        self.check_inputs(inputs)
+        self.check_batch(tokens, data_samples)
+        return inputs, tokens
+
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """L = L_pix + mean_l L_dir + mean_l L_gen, one logged entry per term
         (MMEngine sums the entries)."""
-        inputs, tokens = self.split_views(inputs, data_samples)
-        self.check_inputs(inputs)
-        self.check_batch(tokens, data_samples)
+        return self.loss_on_tokens(*self.prepare_batch(inputs, data_samples))
+
+    def loss_on_tokens(self, inputs: torch.Tensor,
+                       tokens: TokenSplit) -> Dict[str, torch.Tensor]:
+        """The loss of a prepared batch (:meth:`prepare_batch`)."""
         student = self.backbone(inputs, tokens.student_visible)
         teacher = self.teacher(inputs, tokens) if self.teacher is not None else None
         pred = self.neck(student, tokens)

@@ -1,6 +1,7 @@
 """Image ViT for masked distillation (student or teacher)."""
 from typing import Sequence
 
+import numpy as np
 import torch
 from mmpretrain.models.selfsup.mae import MAEViT
 
@@ -57,6 +58,12 @@ class MaskedViT(MaskedEncoderMixin, MAEViT):
         self.feature_blocks = self.check_feature_blocks(
             feature_blocks, 'backbone.feature_blocks')
         self.with_cp = with_cp
+        for module in self.modules():
+            # mmpretrain gives DropPath numpy rates; torch.compile (MMEngine's
+            # `compile` key) guards on them as tensors, which fails under the
+            # teacher's inference mode
+            if isinstance(getattr(module, 'drop_prob', None), np.generic):
+                module.drop_prob = float(module.drop_prob)
 
     @property
     def _blocks(self):

@@ -31,7 +31,7 @@ class FrozenTeacher(BaseModule):
       not fit raises at once, listing the keys. ``init_weights`` loads them
       again, so no model-level initialiser can leave the teacher random.
     * ``requires_grad=False`` everywhere (hence absent from the optimizer and
-      invisible to DDP), always in eval mode, run under inference mode.
+      invisible to DDP), always in eval mode, run without autograd.
     * Runs on exactly the teacher-visible tokens (the student's visible ones,
       then the diff ones) and stops after its deepest requested block.
 
@@ -94,11 +94,13 @@ class FrozenTeacher(BaseModule):
     def forward(self, inputs: torch.Tensor, tokens: TokenSplit) -> List[TeacherFeatures]:
         """The features of each requested block at the teacher-visible tokens
         (the student's visible ones, then the diff ones), split into parts."""
-        with torch.inference_mode():
+        # no_grad, not inference_mode: inference tensors cannot enter a
+        # torch.compile graph (MMEngine's `compile` key), and targets made
+        # under no_grad need no copy to be saved for the student's backward
+        with torch.no_grad():
             out = self.backbone.forward_tokens(
                 inputs, tokens.teacher_visible, self.feature_blocks,
                 stop_early=True)
         P, n_vis = self.backbone.num_prefix_tokens, tokens.num_visible
-        # clone: leave inference mode so the targets can be saved for backward
-        return [TeacherFeatures(*feature.clone().split([P, n_vis, tokens.num_diff], dim=1))
+        return [TeacherFeatures(*feature.split([P, n_vis, tokens.num_diff], dim=1))
                 for feature in out.features]
