@@ -6,6 +6,7 @@ MMAction2 transfer), mmdet (ViTDet) and mmsegmentation come with extras::
     pip install "amd-mm[video]"      # mmaction2, decord, av
     pip install "amd-mm[det]"        # mmdet
     pip install "amd-mm[seg]"        # mmsegmentation
+    pip install "amd-mm[teachers]"   # timm, transformers (teachers from their files)
 
 A package that is **not installed** is optional: the amd_mm modules that need
 it at import time are replaced by placeholders whose registered classes raise
@@ -29,6 +30,8 @@ EXTRAS = {
     'mmaction': ('mmaction2', 'video'),
     'mmdet': ('mmdet', 'det'),
     'mmseg': ('mmsegmentation', 'seg'),
+    'timm': ('timm', 'teachers'),
+    'transformers': ('transformers', 'teachers'),
 }
 # names a config may use for the same packages (`mmaction2::` is not valid
 # for MMEngine, but `_scope_`/`default_scope` and type prefixes use these)
