@@ -85,7 +85,7 @@ def timm_block_inputs(model, x):
     norm_pre), captured from its own forward."""
     captured = {}
     handle = model.blocks[0].register_forward_pre_hook(
-        lambda module, args, kwargs: captured.setdefault('x', args[0]), with_kwargs=True)
+        lambda module, args: captured.update(x=args[0]))
     with torch.no_grad():
         model.forward_features(x)
     handle.remove()
@@ -328,17 +328,23 @@ def test_hf_video_teacher_rebuilds_its_position_table(tmp_path):
                        get_sinusoid_encoding_table(36, 32))
 
 
-def test_hf_loads_strictly(tmp_path):
+@pytest.mark.parametrize('damage, pattern', [
+    ('missing_and_unexpected', r"missing keys \(1\): \['encoder\.layer\.2\.attention\..*"
+                               r"unexpected keys \(1\): \['encoder\.layer\.0\.extra'\]"),
+    ('shape', r'encoder\.layer\.1\.norm1\.weight.*\(7,\)'),
+])
+def test_hf_loads_strictly(tmp_path, damage, pattern):
     folder, _ = save_hf(tmp_path, 'dinov2')
     weights = osp.join(folder, 'model.safetensors')
     state = load_file(weights)
-    key = next(k for k in state if 'layer.2.attention' in k and k.endswith('weight'))
-    del state[key]
-    state['encoder.layer.0.extra'] = torch.zeros(2)
+    if damage == 'shape':
+        state['encoder.layer.1.norm1.weight'] = torch.ones(7)
+    else:
+        del state[next(k for k in state if 'layer.2.attention' in k and k.endswith('weight'))]
+        state['encoder.layer.0.extra'] = torch.zeros(2)
     save_file(state, weights, metadata={'format': 'pt'})
-    with pytest.raises(TeacherCheckpointError) as error:
+    with pytest.raises(TeacherCheckpointError, match=pattern):
         HFTeacher(folder, (1, ))
-    assert key in str(error.value) and 'encoder.layer.0.extra' in str(error.value)
 
 
 def test_hf_other_parts_of_the_folder_are_left_out_but_nothing_else(tmp_path):

@@ -130,17 +130,14 @@ class HFTeacher(BaseTeacher):
         self.grid_rank = 3 if self.family.embed == 'video' else 2
         model_class = getattr(transformers, self.family.model_class)
         try:
+            # mismatched sizes are reported (with their keys) and refused below
             model, info = model_class.from_pretrained(
                 checkpoint, local_files_only=True, output_loading_info=True,
-                **dict(self.family.load_kwargs))
+                ignore_mismatched_sizes=True, **dict(self.family.load_kwargs))
         except OSError as error:
             raise FileNotFoundError(
                 f'teacher.checkpoint={checkpoint!r}: {error} (give the local save_pretrained '
                 'folder with its weights file)') from error
-        except RuntimeError as error:  # size mismatches
-            raise CheckpointMismatchError(
-                f'teacher.checkpoint={checkpoint!r} for {self.family.model_class}: {error}'
-            ) from error
         self._check_loading(info)
         if self.family.embed == 'mae':  # its embedding shuffles and drops tokens:
             model.config.mask_ratio = 0.  # keep all, in order (noise = position)
@@ -155,7 +152,7 @@ class HFTeacher(BaseTeacher):
         unexpected = [k for k in info.get('unexpected_keys', ())
                       if not k.startswith(self.family.other_parts)]
         mismatched = [f'{k}: checkpoint {tuple(a)} vs model {tuple(b)}'
-                      for k, a, b in info.get('mismatched_keys', ())]
+                      for k, a, b in sorted(info.get('mismatched_keys', ()))]
         problems = [f'{name} ({len(keys)}): {keys}' for name, keys in (
             ('missing keys', missing), ('unexpected keys', unexpected),
             ('shape mismatches', mismatched)) if keys]
