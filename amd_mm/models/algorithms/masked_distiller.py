@@ -67,11 +67,12 @@ class MaskedDistiller(BaseSelfSupervisor):
         # the student defines the token geometry: built first, so that the
         # neck and head configs need not state it again (derive_from_student)
         backbone = MODELS.build(copy.deepcopy(backbone)) if isinstance(backbone, dict) else backbone
-        teacher = MODELS.build(copy.deepcopy(teacher)) if isinstance(teacher, dict) else teacher
+        if isinstance(teacher, dict):
+            teacher = MODELS.build(copy.deepcopy(teacher)) if teacher else None
         neck, head = derive_from_student(neck, head, backbone, teacher)
         super().__init__(backbone=backbone, neck=neck, head=head,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.teacher = teacher or None
+        self.teacher = teacher
         if self.teacher is not None:  # its input transform: from the student's batch
             self.teacher.adapt_to(self.geometry, self.input_norm)
         self._check_wiring()
@@ -84,9 +85,6 @@ class MaskedDistiller(BaseSelfSupervisor):
             raise ValueError(
                 f'backbone.feature_blocks={list(student_blocks)} has '
                 f'{len(student_blocks)} entries but neck.num_layer_pairs={pairs}')
-        if (pairs or len(self.neck.generators)) and self.teacher is None:
-            raise ValueError('the neck aligns features (backbone.feature_blocks / '
-                             'neck.generator) but the model has no `teacher`')
         self._check_geometry()
         if self.teacher is not None:
             needed = max(pairs, len(self.neck.generators))

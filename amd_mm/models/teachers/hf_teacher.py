@@ -143,6 +143,9 @@ class HFTeacher(BaseTeacher):
             model.config.mask_ratio = 0.  # keep all, in order (noise = position)
         self.backbone = model
         self._interpolate = False
+        if self.final_norm and getattr(model, self.family.final_norm, None) is None:
+            raise ValueError(f'teacher.final_norm=True but {self.describe()} has no final norm '
+                             '(a VideoMAE with use_mean_pooling keeps it in fc_norm)')
         self._setup()
 
     def _check_loading(self, info: dict) -> None:
@@ -245,8 +248,4 @@ class HFTeacher(BaseTeacher):
         return out[0] if isinstance(out, tuple) else out
 
     def _final_norm(self, tokens: torch.Tensor) -> torch.Tensor:
-        norm = getattr(self.backbone, self.family.final_norm, None)
-        if norm is None:
-            raise ValueError(f'teacher.final_norm=True but {self.describe()} has no final '
-                             'norm (VideoMAE with use_mean_pooling keeps it in fc_norm)')
-        return norm(tokens)
+        return getattr(self.backbone, self.family.final_norm)(tokens)
