@@ -149,3 +149,8 @@ def test_teacher_config_names_the_missing_extra(monkeypatch):
     with pytest.raises(extras.MissingExtraError, match=r'amd-mm\[teachers\]'):
         MODELS.build(dict(type='TimmTeacher', model_name='vit_base_patch16_224',
                           feature_blocks=(1, )))
+    # tools/train.py's check, before anything is built
+    cfg = Config.fromfile(config_path('dbot/vit-b_clip-b16_in1k.py'))
+    with pytest.raises(extras.MissingExtraError,
+                       match=r'vit-b_clip-b16_in1k.py needs timm.*amd-mm\[teachers\]'):
+        extras.check_config(cfg)
