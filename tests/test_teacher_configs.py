@@ -154,3 +154,24 @@ def test_teacher_config_names_the_missing_extra(monkeypatch):
     with pytest.raises(extras.MissingExtraError,
                        match=r'vit-b_clip-b16_in1k.py needs timm.*amd-mm\[teachers\]'):
         extras.check_config(cfg)
+
+
+def test_a_teacher_without_cls_behind_a_student_with_one(tmp_path):
+    """SigLIP has no CLS token: aligning the student's CLS with it is refused
+    at build time, naming the setting; without that alignment it trains."""
+    t = transformers
+    folder = str(tmp_path / 'siglip')
+    t.SiglipVisionModel(t.SiglipVisionConfig(
+        image_size=32, patch_size=4, hidden_size=32, num_hidden_layers=6, num_attention_heads=2,
+        intermediate_size=64)).save_pretrained(folder)
+    t.SiglipImageProcessor().save_pretrained(folder)
+    options = {'model.teacher': dict(_delete_=True, type='HFTeacher', checkpoint=folder,
+                                     feature_blocks=(3, 6))}
+    with pytest.raises(ValueError, match=r'returns 0 CLS token\(s\) but the student has 1.*'
+                                         r'set head\.align_prefix=False'):
+        train_one_step('amd/amd_vit-nano-p4_fashion-mnist.py', **options)
+    model, losses = train_one_step('amd/amd_vit-nano-p4_fashion-mnist.py',
+                                   **options, **{'model.head.align_prefix': False})
+    # the grey student's batch, repeated to RGB and re-normalised with SigLIP's 0.5/0.5
+    assert model.teacher.input_transform.repeat == 3
+    assert set(losses) == {'loss', 'loss_pixel', 'loss_direct', 'loss_gen'}

@@ -404,3 +404,26 @@ def test_teacher_frozen_in_eval_and_follows_autocast(any_teacher):
         assert got.visible.dtype == want.dtype  # what the library's forward gives
         torch.testing.assert_close(got.visible, want[:, 1:], atol=TOL, rtol=0)
         assert float((got.visible.float() - fp32.visible).abs().max()) > 1e-4  # ran in bf16
+
+
+@pytest.mark.parametrize('family', ['vit', 'vit_mae', 'dinov2', 'clip', 'siglip'])
+def test_hf_interpolates_its_position_table_for_another_grid(tmp_path, family):
+    """Built for a 4x4 grid, behind a student with a 6x6 grid: the teacher
+    takes 48x48 inputs, its library interpolates the position table."""
+    folder, load_class = save_hf(tmp_path, family)
+    # inputs taken as they are: raw [0, 255] student values, identity normalisation
+    teacher = HFTeacher(folder, (2, ), mean=(0., ) * 3, std=(1., ) * 3)
+    teacher.adapt_to(TokenGeometry((6, 6), 8, 1, (48, 48), 1, 3), None)
+    x = torch.randn(2, 3, 48, 48)
+    features = teacher(x, full_split(2, 36))
+    kwargs = dict(add_pooling_layer=False) if family == 'vit' else {}
+    model = load_class.from_pretrained(folder, local_files_only=True, **kwargs).eval()
+    call = {} if family == 'dinov2' else dict(interpolate_pos_encoding=True)
+    if family == 'vit_mae':
+        model.config.mask_ratio = 0.
+        call['noise'] = torch.arange(36.).expand(2, -1)
+    with torch.no_grad():
+        want = model(x, output_hidden_states=True, **call).hidden_states[2]
+    C = teacher.num_cls_tokens
+    assert features[0].visible.shape[1] == 36
+    assert max_diff(features[0], want[:, :C], want[:, C:]) <= TOL
