@@ -175,3 +175,18 @@ def test_a_teacher_without_cls_behind_a_student_with_one(tmp_path):
     # the grey student's batch, repeated to RGB and re-normalised with SigLIP's 0.5/0.5
     assert model.teacher.input_transform.repeat == 3
     assert set(losses) == {'loss', 'loss_pixel', 'loss_direct', 'loss_gen'}
+
+
+def test_amd_mm_imports_without_timm_and_transformers():
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['timm'] = sys.modules['transformers'] = None\n"
+            "import amd_mm.models\n"
+            "from mmpretrain.registry import MODELS\n"
+            "try:\n"
+            "    MODELS.build(dict(type='HFTeacher', checkpoint='x', feature_blocks=(1, )))\n"
+            "except ImportError as error:\n"
+            "    print(error)\n")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         check=True).stdout
+    assert 'transformers' in out and 'amd-mm[teachers]' in out
