@@ -62,6 +62,9 @@ def train_one_step(config, **options):
     ('dbot/vit-l_clip-l14_in1k.py', 'vit_large_patch14_clip_quickgelu_224.openai', 14),
 ])
 def test_dbot_clip_configs_train_a_step(tmp_path, config, timm_name, patch):
+    # the paper's teacher: its last block, with its final norm
+    cfg = Config.fromfile(config_path(config))
+    assert cfg.model.teacher.feature_blocks == ((12, ) if patch == 16 else (24, ))
     # a 2x2 grid: the student at 32 px with /16 patches, the teacher at 2 x patch
     kwargs = dict(SMALL_TIMM, img_size=2 * patch)
     model, losses = train_one_step(config, **{

@@ -196,6 +196,8 @@ def test_timm_errors_name_the_field(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"teacher.checkpoint='nowhere.pth'.*nothing is "
                                                 r'downloaded'):
         TimmTeacher(name, (1, ), checkpoint='nowhere.pth', model_kwargs=kwargs)
+    with pytest.raises(ValueError, match=r'final_norm=True normalises the last block \(3\)'):
+        TimmTeacher(name, (2, ), model_kwargs=kwargs, final_norm=True)
     with pytest.raises(ValueError, match=r'rope.*token_subset=False'):
         TimmTeacher(TIMM['eva02_rope'][0], (1, ), model_kwargs=TIMM['eva02_rope'][1])
 

@@ -33,6 +33,7 @@ model = dict(
                  checkpoint=teacher_checkpoint, feature_blocks=(12, ), final_norm=True),
     neck=dict(generator=dict(predict_prefix=False, drop_path_rate=0.1)),
     head=dict(gen_loss=dict(_delete_=True, type='TokenAlignLoss', criterion='cosine')))
+# gradient clipping at 3.0: dBOT's ViT-B setting (main branch)
 optim_wrapper = dict(optimizer=dict(lr=3e-3), clip_grad=dict(max_norm=3.0))
 max_epochs = 1600
 param_scheduler = dict(end=max_epochs)

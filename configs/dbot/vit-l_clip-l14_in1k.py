@@ -11,5 +11,5 @@ teacher_checkpoint = 'checkpoints/teachers/vit_large_patch14_clip_224.openai/mod
 model = dict(
     backbone=dict(arch='l'),
     teacher=dict(model_name='vit_large_patch14_clip_quickgelu_224.openai',
-                 checkpoint=teacher_checkpoint))
-optim_wrapper = dict(clip_grad=None)
+                 checkpoint=teacher_checkpoint, feature_blocks=(24, )))
+optim_wrapper = dict(clip_grad=None)  # as dBOT's ViT-L (main branch)

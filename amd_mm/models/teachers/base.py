@@ -150,6 +150,11 @@ class BaseTeacher(BaseModule):
         """Called by a subclass once its model is built: check the blocks,
         freeze."""
         self.feature_blocks = self.check_feature_blocks(self._feature_blocks_cfg)
+        if self.final_norm and self.depth not in self.feature_blocks:
+            raise ValueError(
+                f'teacher.final_norm=True normalises the last block ({self.depth}) of '
+                f'{self.describe()}, but teacher.feature_blocks={list(self.feature_blocks)} '
+                'does not include it')
         self.freeze()
 
     def check_feature_blocks(self, blocks, field: str = 'teacher.feature_blocks'):
