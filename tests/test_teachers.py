@@ -246,7 +246,8 @@ def save_hf(tmp_path, family, processor=True):
 
 
 def hf_input(family, batch=2):
-    return torch.randn(batch, 3, 4, 32, 32) if family == 'videomae' else torch.randn(batch, 3, 32, 32)
+    frames = (4, ) if family == 'videomae' else ()
+    return torch.randn(batch, 3, *frames, 32, 32)
 
 
 def hf_hidden_states(load_class, folder, family, x):
