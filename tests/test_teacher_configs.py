@@ -193,3 +193,48 @@ def test_amd_mm_imports_without_timm_and_transformers():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          check=True).stdout
     assert 'transformers' in out and 'amd-mm[teachers]' in out
+
+
+def test_teacher_is_out_of_ddp(tmp_path):
+    """Under MMEngine's DDP wrapper (one gloo process) the timm teacher has
+    no parameter in the reducer, and two steps run with
+    find_unused_parameters=False."""
+    import subprocess
+    import sys
+    path = save_timm(tmp_path, 'vit_base_patch16_224', **dict(SMALL_TIMM, img_size=32,
+                                                             patch_size=4))
+    code = f"""
+import torch, torch.distributed as dist
+import amd_mm
+from mmengine.config import Config
+from mmengine.model import MMDistributedDataParallel
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmpretrain.registry import MODELS
+from amd_mm import benchmark as bench
+dist.init_process_group('gloo', init_method='tcp://127.0.0.1:{29500 + (hash(str(tmp_path)) % 500)}',
+                        rank=0, world_size=1)
+init_default_scope('mmpretrain')
+cfg = Config.fromfile({config_path('amd/amd_vit-nano-p4_fashion-mnist.py')!r})
+cfg.model.teacher = dict(type='TimmTeacher', model_name='vit_base_patch16_224',
+                         checkpoint={path!r}, feature_blocks=(1, 2),
+                         model_kwargs=dict(embed_dim=32, depth=2, num_heads=2, img_size=32,
+                                           patch_size=4))
+model = MODELS.build(cfg.model)
+model.init_weights()
+ddp = MMDistributedDataParallel(model, find_unused_parameters=False)
+wrapper = build_optim_wrapper(ddp, cfg.optim_wrapper)
+reduced = {{id(p) for p in ddp._build_params_for_reducer()[0]}}
+masking = bench.build_masking(cfg)
+for step in range(2):
+    losses = ddp.train_step(bench.synthetic_batch(model, masking, 2, seed=step), wrapper)
+print(len(reduced), sum(id(p) in reduced for p in model.teacher.parameters()),
+      sum(p.requires_grad for p in model.parameters()), float(losses['loss']))
+dist.destroy_process_group()
+"""
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    reduced, teacher_reduced, trainable, loss = out.stdout.split()[-4:]
+    assert int(teacher_reduced) == 0 and int(reduced) == int(trainable) > 0
+    assert math.isfinite(float(loss))
