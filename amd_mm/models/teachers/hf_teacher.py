@@ -130,10 +130,12 @@ class HFTeacher(BaseTeacher):
         self.grid_rank = 3 if self.family.embed == 'video' else 2
         model_class = getattr(transformers, self.family.model_class)
         try:
-            # mismatched sizes are reported (with their keys) and refused below
+            # mismatched sizes are reported (with their keys) and refused below;
+            # float32 whatever the file holds (autocast sets the compute precision)
             model, info = model_class.from_pretrained(
                 checkpoint, local_files_only=True, output_loading_info=True,
-                ignore_mismatched_sizes=True, **dict(self.family.load_kwargs))
+                ignore_mismatched_sizes=True, dtype=torch.float32,
+                **dict(self.family.load_kwargs))
         except OSError as error:
             raise FileNotFoundError(
                 f'teacher.checkpoint={checkpoint!r}: {error} (give the local save_pretrained '
