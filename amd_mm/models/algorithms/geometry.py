@@ -43,7 +43,7 @@ def derive_from_student(neck: dict, head: dict, backbone: nn.Module,
     fill(neck, 'neck', 'grid', tuple(geo.grid), f'the student backbone\'s {geo.describe()}')
     fill(neck, 'neck', 'num_prefix', geo.num_prefix,
          f'the student backbone\'s {geo.num_prefix} prefix (CLS) token(s)')
-    if teacher is None and (neck['num_layer_pairs'] or neck.get('num_layers')
+    if teacher is None and (neck.get('num_layer_pairs') or neck.get('num_layers')
                             or neck.get('generator')):
         raise ValueError('the neck aligns features (backbone.feature_blocks / '
                          'neck.generator) but the model has no `teacher`')
