@@ -6,6 +6,7 @@ MMAction2 transfer), mmdet (ViTDet) and mmsegmentation come with extras::
     pip install "amd-mm[video]"      # mmaction2, decord, av
     pip install "amd-mm[det]"        # mmdet
     pip install "amd-mm[seg]"        # mmsegmentation
+    pip install "amd-mm[teachers]"   # timm, transformers (teachers from their files)
 
 A package that is **not installed** is optional: the amd_mm modules that need
 it at import time are replaced by placeholders whose registered classes raise
@@ -29,10 +30,14 @@ EXTRAS = {
     'mmaction': ('mmaction2', 'video'),
     'mmdet': ('mmdet', 'det'),
     'mmseg': ('mmsegmentation', 'seg'),
+    'timm': ('timm', 'teachers'),
+    'transformers': ('transformers', 'teachers'),
 }
 # names a config may use for the same packages (`mmaction2::` is not valid
 # for MMEngine, but `_scope_`/`default_scope` and type prefixes use these)
 _ALIASES = {'mmaction2': 'mmaction', 'mmsegmentation': 'mmseg'}
+# amd_mm types that build a model of an optional package
+_TYPES = {'TimmTeacher': 'timm', 'HFTeacher': 'transformers'}
 
 PLACEHOLDERS = {}  # module name -> missing package, filled by install_placeholders()
 
@@ -85,7 +90,9 @@ def config_packages(cfg):
         if isinstance(node, dict):
             for key, value in node.items():
                 head = None
-                if key == 'type' and isinstance(value, str) and '.' in value:
+                if key == 'type' and isinstance(value, str) and value in _TYPES:
+                    head = _TYPES[value]
+                elif key == 'type' and isinstance(value, str) and '.' in value:
                     head = value.split('.')[0]
                 elif key in ('_scope_', 'default_scope') and isinstance(value, str):
                     head = value

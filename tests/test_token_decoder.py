@@ -20,11 +20,13 @@ def test_input_projection_bias(bias):
     assert out.shape == (1, 2, 16)
 
 
-@pytest.mark.parametrize('config', ['_base_/models/amd_vit-b_videomae-l.py',
-                                    'amd/vit-s_ssv2.py'])
-def test_amd_video_decoder_has_no_bias(config):
+@pytest.mark.parametrize('config, student_dims', [('_base_/models/amd_vit-b_videomae-l.py', 768),
+                                                  ('amd/vit-s_ssv2.py', 384)])
+def test_amd_video_decoder_has_no_bias(config, student_dims):
     neck = Config.fromfile(config_path(config)).model.neck
-    built = MODELS.build(dict(neck, num_layer_pairs=2))
+    # what MaskedDistiller fills in from the student and teacher
+    built = MODELS.build(dict(neck, num_layer_pairs=2, student_dims=student_dims,
+                              teacher_dims=1024, grid=(8, 14, 14), num_prefix=0))
     assert isinstance(built.decoder.decoder_embed, torch.nn.Linear)
     assert built.decoder.decoder_embed.bias is None
     # the generators take the projected features at the teacher's width: no projection

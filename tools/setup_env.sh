@@ -35,14 +35,19 @@ if ! $PY -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" 2>/dev/n
   MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" $PIP install --no-build-isolation mmcv==2.1.0
 fi
 
-CURRENT="4 OpenMMLab libraries"; step 4 "mmengine, mmpretrain, mmaction2, mmdet, mmseg, decord, av, mim, tensorboard, test tools"
-if ! $PY -c "import mmengine, mmpretrain, mmaction, mmdet, mmseg, decord, av, mim, tensorboard, pytest, skvideo, matplotlib, pycocotools" 2>/dev/null; then
+CURRENT="4 OpenMMLab libraries"; step 4 "mmengine, mmpretrain, mmaction2, mmdet, mmseg, decord, av, mim, tensorboard, timm, transformers, test tools"
+# timm/transformers are looked up, not imported: they import torchvision,
+# which on the CPU torch build works only after amd_mm's compat fix
+if ! $PY -c "import mmengine, mmpretrain, mmaction, mmdet, mmseg, decord, av, mim, tensorboard, pytest, skvideo, matplotlib, pycocotools" 2>/dev/null \
+    || ! $PY -c "import importlib.util as u; assert all(u.find_spec(m) for m in ('timm', 'transformers', 'safetensors'))" 2>/dev/null; then
   # mmsegmentation (+ its ftfy, regex) only for the ADE20K transfer config;
   # openmim for `mim train/test/search amd_mm`; tensorboard for --tensorboard;
-  # pycocotools for mmdet's CocoMetric (tools/demo_det.py, fashion canvases)
+  # pycocotools for mmdet's CocoMetric (tools/demo_det.py, fashion canvases);
+  # timm, transformers, safetensors for teachers from those libraries (the
+  # `teachers` extra, docs/teachers.md)
   $PIP install -q mmengine==0.10.7 mmpretrain==1.2.0 mmaction2==1.2.0 mmdet==3.3.0 decord==0.6.0 av \
     mmsegmentation==1.2.2 ftfy regex openmim==0.3.9 tensorboard pytest scikit-video matplotlib \
-    pycocotools==2.0.11
+    pycocotools==2.0.11 timm transformers safetensors
 fi
 
 CURRENT="5 amd_mm (editable)"; step 5 "amd_mm itself (pip install -e .[tests]) + site-packages/amd_mm link for mim"

@@ -52,8 +52,7 @@ model = dict(
     head=dict(direct_loss=feature_loss, gen_loss=feature_loss),
     backbone=dict(img_size=img_size, num_frames=clip_len),
     teacher=dict(checkpoint=teacher_checkpoint,
-                 backbone=dict(img_size=img_size, num_frames=clip_len)),
-    neck=dict(grid=token_grid))
+                 backbone=dict(img_size=img_size, num_frames=clip_len)))
 max_iters = 1000
 train_cfg = dict(max_iters=max_iters)
 default_hooks = dict(checkpoint=dict(interval=max_iters))

@@ -48,14 +48,13 @@ model = dict(
     teacher=dict(type='FrozenTeacher', feature_blocks=(3, 6), checkpoint=teacher_checkpoint,
                  backbone=dict(video_vit, embed_dims=128, depth=6, num_heads=4)),
     neck=dict(
-        type='DistillNeck', student_dims=64, teacher_dims=128, grid=token_grid,
-        num_prefix=0, projection='linear',
+        # widths, grid and CLS count are taken from the student and teacher
+        type='DistillNeck', projection='linear',
         generator=dict(depth=1, num_heads=4),
         # no bias on the decoder's input projection, as official encoder_to_decoder
-        decoder=dict(embed_dims=64, depth=2, num_heads=4, out_dims=2 * 16 * 16 * 3,
-                     input_proj_bias=False)),
+        decoder=dict(embed_dims=64, depth=2, num_heads=4, input_proj_bias=False)),
     head=dict(
-        type='MaskedDistillHead', patch_size=16, tubelet_size=2, norm_pix='patch_channel',
+        type='MaskedDistillHead', norm_pix='patch_channel',
         pixel_loss=dict(type='TokenAlignLoss', criterion='l2'),
         direct_loss=dict(type='TokenAlignLoss', criterion='l2'),
         gen_loss=dict(type='TokenAlignLoss', criterion='l2')))

@@ -20,12 +20,12 @@ model = dict(
     teacher=dict(type='FrozenTeacher', backbone=dict(vit, arch=teacher_arch),
                  feature_blocks=(3, 6), checkpoint=teacher_checkpoint),
     neck=dict(
-        type='DistillNeck', student_dims=64, teacher_dims=128, grid={{_base_.token_grid}},
-        projection='linear',
+        # widths, grid and CLS count are taken from the student and teacher
+        type='DistillNeck', projection='linear',
         generator=dict(depth=1, num_heads=4),
-        decoder=dict(embed_dims=64, depth=2, num_heads=4, out_dims=4 * 4 * 1)),
+        decoder=dict(embed_dims=64, depth=2, num_heads=4)),
     head=dict(
-        type='MaskedDistillHead', patch_size=4, norm_pix='patch',
+        type='MaskedDistillHead', norm_pix='patch',
         pixel_loss=dict(type='TokenAlignLoss', criterion='l2'),
         direct_loss=dict(type='TokenAlignLoss', criterion='l2'),
         gen_loss=dict(type='TokenAlignLoss', criterion='l2')))

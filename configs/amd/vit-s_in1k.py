@@ -6,4 +6,4 @@ model = dict(
     backbone=dict(arch='deit-s'),  # 384-d, 12 blocks, 6 heads
     teacher=dict(backbone=dict(arch='b'), feature_blocks=(6, 12),
                  checkpoint=teacher_checkpoint),
-    neck=dict(student_dims=384, teacher_dims=768, generator=dict(num_heads=12)))
+    neck=dict(generator=dict(num_heads=12)))

@@ -5,4 +5,4 @@
 _base_ = ['./vit-b_ssv2.py']
 model = dict(
     backbone=dict(embed_dims=384, num_heads=6),
-    neck=dict(student_dims=384, decoder=dict(embed_dims=192, num_heads=3)))
+    neck=dict(decoder=dict(embed_dims=192, num_heads=3)))

@@ -12,8 +12,7 @@ train_dataloader = dict(dataset=dict(masking=dict(teacher_mask_ratio=0.0)))
 model = dict(
     data_preprocessor={{_base_.data_preprocessor}},
     teacher=dict(backbone=dict(type='MaskedViT', arch='l', img_size=224, patch_size=16),
-                 feature_blocks=(24, ), checkpoint=teacher_checkpoint),
-    neck=dict(teacher_dims=1024, generator=dict(out_dims=1024)))
+                 feature_blocks=(24, ), checkpoint=teacher_checkpoint))
 optim_wrapper = dict(clip_grad=dict(max_norm=3.0))
 max_epochs = 1600
 train_cfg = dict(max_epochs=max_epochs)

@@ -5,7 +5,6 @@ _base_ = './vit-b_in1k.py'
 vit = dict(type='MaskedViT', arch='l', img_size=224, patch_size=16)
 model = dict(
     backbone=dict(arch='l'),
-    teacher=dict(backbone=vit, feature_blocks=(0, )),
-    neck=dict(student_dims=1024, teacher_dims=1024, generator=dict(out_dims=1024)))
+    teacher=dict(backbone=vit, feature_blocks=(0, )))
 optim_wrapper = dict(clip_grad=None)
 default_hooks = dict(teacher_bootstrap=dict(stage_feature_blocks=[(0, ), (24, )]))

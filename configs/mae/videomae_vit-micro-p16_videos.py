@@ -5,5 +5,4 @@
 # model.teacher.checkpoint in configs/amd/amd_vit-nano-p16_videos.py.
 _base_ = './videomae_vit-nano-p16_videos.py'
 model = dict(
-    backbone=dict(embed_dims=128, depth=6, num_heads=4),
-    neck=dict(student_dims=128))
+    backbone=dict(embed_dims=128, depth=6, num_heads=4))

@@ -9,5 +9,5 @@ model = dict(
     type='MaskedDistiller',
     backbone=dict(feature_blocks=()),
     teacher=None,
-    neck=dict(teacher_dims=None, generator=None),
+    neck=dict(generator=None),
     head=dict(direct_loss=None, gen_loss=None))

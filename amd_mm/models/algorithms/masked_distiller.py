@@ -12,6 +12,7 @@ from ...registry import MODELS
 from ..backbones.masked_encoder import TokenGeometry
 from ..heads.distill_head import InputNorm
 from ..utils import TokenSplit
+from .geometry import derive_from_student
 
 
 @MODELS.register_module(name=['MaskedDistiller', 'AMD'])
@@ -36,10 +37,17 @@ class MaskedDistiller(BaseSelfSupervisor):
 
     Args:
         backbone (dict): the student, e.g. ``MaskedViT``.
-        neck (dict): ``DistillNeck``; its ``num_layer_pairs`` defaults to
-            the number of ``backbone.feature_blocks``.
-        head (dict): ``MaskedDistillHead``.
-        teacher (dict, optional): ``FrozenTeacher``; None for plain MAE.
+        neck (dict): ``DistillNeck``. What the student and teacher define
+            is filled in when left out (and checked when stated): its
+            ``num_layer_pairs`` (the number of ``backbone.feature_blocks``),
+            ``student_dims``, ``teacher_dims``, ``grid``, ``num_prefix``, the
+            pixel decoder's ``out_dims`` and a latent-fed generator's
+            ``out_dims`` (see :func:`derive_from_student`).
+        head (dict): ``MaskedDistillHead``; ``patch_size`` and
+            ``tubelet_size`` are the student's.
+        teacher (dict, optional): a teacher (:class:`BaseTeacher`:
+            ``FrozenTeacher``, ``TimmTeacher``, ``HFTeacher``); None for plain
+            MAE.
         data_preprocessor (dict, optional): defaults to
             ``SelfSupDataPreprocessor``.
     """
@@ -56,13 +64,17 @@ class MaskedDistiller(BaseSelfSupervisor):
                  teacher: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        neck = dict(neck)
-        if neck.get('num_layer_pairs') is None and neck.get('num_layers') is None:
-            blocks = backbone.get('feature_blocks', ())  # checked by the backbone
-            neck['num_layer_pairs'] = len(blocks) if isinstance(blocks, (list, tuple)) else 0
+        # the student defines the token geometry: built first, so that the
+        # neck and head configs need not state it again (derive_from_student)
+        backbone = MODELS.build(copy.deepcopy(backbone)) if isinstance(backbone, dict) else backbone
+        if isinstance(teacher, dict):
+            teacher = MODELS.build(copy.deepcopy(teacher)) if teacher else None
+        neck, head = derive_from_student(neck, head, backbone, teacher)
         super().__init__(backbone=backbone, neck=neck, head=head,
                          data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.teacher = MODELS.build(copy.deepcopy(teacher)) if teacher else None
+        self.teacher = teacher
+        if self.teacher is not None:  # its input transform: from the student's batch
+            self.teacher.adapt_to(self.geometry, self.input_norm)
         self._check_wiring()
 
     def _check_wiring(self):
@@ -73,9 +85,6 @@ class MaskedDistiller(BaseSelfSupervisor):
             raise ValueError(
                 f'backbone.feature_blocks={list(student_blocks)} has '
                 f'{len(student_blocks)} entries but neck.num_layer_pairs={pairs}')
-        if (pairs or len(self.neck.generators)) and self.teacher is None:
-            raise ValueError('the neck aligns features (backbone.feature_blocks / '
-                             'neck.generator) but the model has no `teacher`')
         self._check_geometry()
         if self.teacher is not None:
             needed = max(pairs, len(self.neck.generators))
@@ -102,47 +111,20 @@ class MaskedDistiller(BaseSelfSupervisor):
         return self.backbone.geometry
 
     def _check_geometry(self):
-        """The neck, head and teacher against the student's token geometry
-        (every mismatch names both fields and both values)."""
-        geo = self.geometry
-        where = f'the student backbone\'s {geo.describe()}'
-        neck, head = self.neck, self.head
-        if neck.grid != geo.grid:
-            raise ValueError(f'neck.grid={neck.grid} does not match {where}: set '
-                             f'neck.grid={geo.grid}')
-        if neck.num_prefix != geo.num_prefix:
-            raise ValueError(f'neck.num_prefix={neck.num_prefix} but the student backbone has '
-                             f'{geo.num_prefix} prefix (CLS) token(s)')
-        if neck.student_dims != self.backbone.embed_dims:
-            raise ValueError(f'neck.student_dims={neck.student_dims} but the student backbone '
-                             f'is {self.backbone.embed_dims} wide (backbone embed_dims)')
-        if self.teacher is not None and neck.teacher_dims is not None and (
-                neck.num_layer_pairs or len(neck.generators)) and (
-                neck.teacher_dims != self.teacher.embed_dims):
-            raise ValueError(f'neck.teacher_dims={neck.teacher_dims} but the teacher backbone '
-                             f'is {self.teacher.embed_dims} wide (teacher.backbone embed_dims)')
-        if neck.decoder is not None and head.pixel_loss is not None:
-            pred = neck.decoder.decoder_pred
-            out = getattr(pred, 'out_features', None)
-            if out is not None and out != geo.values_per_token:
-                raise ValueError(
-                    f'neck.decoder.out_dims={out} but a token of the student backbone '
-                    f'holds {geo.values_per_token} pixel values (tubelet {geo.tubelet_size}'
-                    f' x patch {geo.patch_size}x{geo.patch_size} x {geo.in_channels} '
-                    f'channel(s))')
-        if head.patch_size != geo.patch_size:
-            raise ValueError(f'head.patch_size={head.patch_size} but backbone.patch_size='
-                             f'{geo.patch_size} (the student backbone\'s patches)')
-        if head.tubelet_size != geo.tubelet_size:
-            raise ValueError(f'head.tubelet_size={head.tubelet_size} but the student backbone\'s '
-                             f'tubelet_size={geo.tubelet_size}')
-        if self.teacher is not None:
-            tgeo = self.teacher.backbone.geometry
-            if (tgeo.grid, tgeo.patch_size, tgeo.tubelet_size) != (
-                    geo.grid, geo.patch_size, geo.tubelet_size):
-                raise ValueError(
-                    f'the teacher backbone\'s {tgeo.describe("teacher.backbone")} differs '
-                    f'from {where}: both must tokenise the input the same way')
+        """What the derivation cannot settle: the teacher's prefix tokens
+        against the student's where the loss compares them."""
+        if self.teacher is None:
+            return
+        geo, neck, head = self.geometry, self.neck, self.head
+        teacher_cls = self.teacher.num_cls_tokens
+        aligns_prefix = head.align_prefix and neck.num_layer_pairs and head.direct_loss
+        predicts_prefix = any(g.predict_prefix for g in neck.generators)
+        if teacher_cls != geo.num_prefix and (aligns_prefix or predicts_prefix):
+            field = ('head.align_prefix=False' if aligns_prefix
+                     else 'neck.generator.predict_prefix=False')
+            raise ValueError(
+                f'{self.teacher.describe()} returns {teacher_cls} CLS token(s) but the student '
+                f'has {geo.num_prefix}, and the loss compares them: set {field}')
 
     def check_inputs(self, inputs: torch.Tensor) -> None:
         """A batch as the data preprocessor gives it: floating point, in the

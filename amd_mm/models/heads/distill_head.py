@@ -8,7 +8,7 @@ from mmengine.model import BaseModule
 
 from ...registry import MODELS
 from ..necks.distill_neck import NeckOutput, TokenPrediction
-from ..teachers.frozen_teacher import TeacherFeatures
+from ..teachers.base import TeacherFeatures
 from ..utils import TokenSplit
 
 

@@ -73,13 +73,16 @@ class DistillNeck(BaseModule):
     Any part can be absent: plain MAE has only the decoder, DMAE only the
     projection (plus decoder), dBOT only a latent-fed generator.
 
+    ``MaskedDistiller`` fills ``student_dims``, ``teacher_dims``, ``grid``,
+    ``num_prefix`` and ``num_layer_pairs`` from the student backbone and the
+    teacher, so configs leave them out.
+
     Args:
         student_dims (int): student width.
         teacher_dims (int, optional): teacher width (needed by ``projection``
             and ``generator``).
         num_layer_pairs (int, optional): aligned (student block, teacher
-            block) pairs, one projection each. ``MaskedDistiller`` fills it
-            from ``backbone.feature_blocks``, so configs leave it out.
+            block) pairs, one projection each (``len(backbone.feature_blocks)``).
         projection (str): see :func:`build_projection`.
         generator (dict, optional): ``MaskedTokenDecoder`` arguments (depth,
             num_heads, ...) for each generator; ``in_dims``/``embed_dims``

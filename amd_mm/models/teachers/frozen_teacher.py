@@ -1,39 +1,32 @@
-"""A frozen, partially executed teacher ViT."""
+"""amd_mm's own ViTs (``MaskedViT``, ``MaskedVideoViT``) as teachers."""
 import copy
 import os.path as osp
-from typing import List, NamedTuple, Optional, Sequence
+from typing import List, Optional, Sequence
 
 import torch
-from mmengine.model import BaseModule
 
-from ...registry import MODELS
-from ..utils import TokenSplit
 from ...converters.io import load_vit_checkpoint
-
-
-class TeacherFeatures(NamedTuple):
-    """One teacher block's output, split by who sees each token: ``prefix``
-    (B, P, C), the CLS token (P = 0 without one); ``visible`` (B, n_vis, C) at
-    the student-visible tokens; ``diff`` (B, n_diff, C) at the tokens only the
-    teacher sees."""
-    prefix: torch.Tensor
-    visible: torch.Tensor
-    diff: torch.Tensor
+from ...registry import MODELS
+from ..backbones.masked_encoder import TokenGeometry
+from .base import BaseTeacher, TeacherFeatures  # noqa: F401 (TeacherFeatures: import path kept)
 
 
 @MODELS.register_module()
-class FrozenTeacher(BaseModule):
-    """Wraps a ViT backbone as a teacher that is never trained.
+class FrozenTeacher(BaseTeacher):
+    """An amd_mm ViT backbone as a teacher that is never trained (one
+    implementation of :class:`BaseTeacher`).
 
     * Weights are loaded strictly when the teacher is built (mmpretrain or
       official MAE/VideoMAE format, renamed by the backbone class's
       ``checkpoint_converter``); a missing file or a checkpoint that does
       not fit raises at once, listing the keys. ``init_weights`` loads them
       again, so no model-level initialiser can leave the teacher random.
-    * ``requires_grad=False`` everywhere (hence absent from the optimizer and
-      invisible to DDP), always in eval mode, run without autograd.
     * Runs on exactly the teacher-visible tokens (the student's visible ones,
       then the diff ones) and stops after its deepest requested block.
+    * Its token grid must be the student's (its position table is fixed at
+      ``img_size``/``num_frames``); with another patch size the input is
+      resized to ``grid x patch_size``. It uses the student's normalisation
+      unless ``mean``/``std`` are given.
 
     Official AMD/DMAE load their teacher non-strictly (a wrong prefix leaves it
     random with a printed warning) and DMAE runs all 24 blocks plus its
@@ -46,20 +39,20 @@ class FrozenTeacher(BaseModule):
             ``(12, 24)``; 0 means the embedded input (dBOT's 0-block teacher).
         checkpoint (str, optional): weights; None leaves the backbone at its
             own initialisation (dBOT's stage-0 random teacher).
+        **kwargs: ``token_subset``, ``final_norm``, ``mean``, ``std`` of
+            :class:`BaseTeacher`.
     """
 
     def __init__(self,
                  backbone: dict,
                  feature_blocks: Sequence[int],
                  checkpoint: Optional[str] = None,
-                 init_cfg=None):
-        super().__init__(init_cfg=init_cfg)
+                 init_cfg=None,
+                 **kwargs):
+        super().__init__(feature_blocks, init_cfg=init_cfg, **kwargs)
         self.backbone = MODELS.build(copy.deepcopy(backbone))
-        self.feature_blocks = self.backbone.check_feature_blocks(
-            feature_blocks, 'teacher.feature_blocks')
-        if not self.feature_blocks:
-            raise ValueError('`teacher.feature_blocks` is empty: a teacher '
-                             'must provide at least one feature')
+        self.grid_rank = len(self.backbone.geometry.grid)
+        self._setup()
         self.checkpoint = checkpoint
         if checkpoint is not None:
             if not osp.isfile(checkpoint):
@@ -69,16 +62,48 @@ class FrozenTeacher(BaseModule):
                 load_vit_checkpoint(self.backbone, checkpoint)
             except ValueError as error:  # CheckpointMismatchError / CheckpointReadError
                 raise type(error)(f'model.teacher.checkpoint={checkpoint!r}: {error}') from error
-        self.freeze()
 
-    def freeze(self):
-        for param in self.parameters():
-            param.requires_grad = False
-        self.train(False)
+    def check_feature_blocks(self, blocks, field: str = 'teacher.feature_blocks'):
+        blocks = self.backbone.check_feature_blocks(blocks, field)
+        if not blocks:
+            raise ValueError(f'`{field}` is empty: a teacher must provide at least one feature')
+        return blocks
+
+    def describe(self) -> str:
+        return f'the teacher backbone ({type(self.backbone).__name__})'
 
     @property
     def embed_dims(self) -> int:
         return self.backbone.embed_dims
+
+    @property
+    def num_prefix_tokens(self) -> int:
+        return self.backbone.num_prefix_tokens
+
+    @property
+    def num_cls_tokens(self) -> int:
+        return self.backbone.num_prefix_tokens
+
+    @property
+    def geometry(self) -> TokenGeometry:
+        return self.backbone.geometry
+
+    @property
+    def _blocks(self):
+        return self.backbone._blocks
+
+    def _final_norm(self, tokens):
+        return self.backbone._final_norm(tokens)
+
+    def _set_grid(self, grid) -> None:
+        own = self.backbone.geometry
+        if tuple(own.grid) != tuple(grid):
+            size = 'x'.join(str(g * own.patch_size) for g in grid[-2:])
+            raise ValueError(
+                f'the teacher backbone\'s {own.describe("teacher.backbone")} differs from '
+                f'the student\'s token grid {tuple(grid)}: both must tokenise the input the '
+                f'same way (set teacher.backbone.img_size={size}, or num_frames, so that its '
+                'grid is the student\'s)')
 
     def init_weights(self):
         if self.checkpoint is not None:
@@ -87,20 +112,12 @@ class FrozenTeacher(BaseModule):
             self.backbone.init_weights()
         self._is_init = True
 
-    def train(self, mode: bool = True):
-        """The teacher stays in eval mode whatever the runner asks."""
-        return super().train(False)
-
-    def forward(self, inputs: torch.Tensor, tokens: TokenSplit) -> List[TeacherFeatures]:
-        """The features of each requested block at the teacher-visible tokens
-        (the student's visible ones, then the diff ones), split into parts."""
-        # no_grad, not inference_mode: inference tensors cannot enter a
-        # torch.compile graph (MMEngine's `compile` key), and targets made
-        # under no_grad need no copy to be saved for the student's backward
-        with torch.no_grad():
-            out = self.backbone.forward_tokens(
-                inputs, tokens.teacher_visible, self.feature_blocks,
-                stop_early=True)
-        P, n_vis = self.backbone.num_prefix_tokens, tokens.num_visible
-        return [TeacherFeatures(*feature.split([P, n_vis, tokens.num_diff], dim=1))
-                for feature in out.features]
+    def encode(self, inputs: torch.Tensor, index: Optional[torch.Tensor],
+               blocks: Sequence[int], stop_early: bool = True) -> List[torch.Tensor]:
+        features = self.backbone.forward_tokens(inputs, index, blocks,
+                                                stop_early=stop_early).features
+        if self.final_norm:
+            depth = self.depth
+            features = [self._final_norm(f) if b == depth else f
+                        for f, b in zip(features, blocks)]
+        return features

@@ -12,13 +12,13 @@ model = dict(
     teacher=dict(type='FrozenTeacher', backbone=dict(vit, arch='l'),
                  feature_blocks=(12, 24), checkpoint=None),
     neck=dict(
-        type='DistillNeck', student_dims=768, teacher_dims=1024, grid=(14, 14),
-        projection='linear',  # official: Linear(D_s, D_t, bias=False)
+        # widths, grid and CLS count are taken from the student and teacher
+        type='DistillNeck', projection='linear',  # official: Linear(D_s, D_t, bias=False)
         generator=dict(depth=2, num_heads=16),  # official --generator_depth 2
         # MAE's 8-block 512-d pixel decoder (facebookresearch/mae models_mae.py)
-        decoder=dict(embed_dims=512, depth=8, num_heads=16, out_dims=16 * 16 * 3)),
+        decoder=dict(embed_dims=512, depth=8, num_heads=16)),
     head=dict(
-        type='MaskedDistillHead', patch_size=16, norm_pix='patch',
+        type='MaskedDistillHead', norm_pix='patch',
         # official: nn.MSELoss for all three terms, weights 1:1:1
         pixel_loss=dict(type='TokenAlignLoss', criterion='l2'),
         direct_loss=dict(type='TokenAlignLoss', criterion='l2'),

@@ -21,18 +21,17 @@ model = dict(
         backbone=dict(video_vit, embed_dims=1024, depth=24, num_heads=16),
         checkpoint=None),
     neck=dict(
-        type='DistillNeck', student_dims=768, teacher_dims=1024,
-        grid=(8, 14, 14), num_prefix=0,  # no CLS token in VideoMAE
-        projection='linear',  # official: Linear(D_s, 1024, bias=False)
+        # widths, the (8, 14, 14) grid and CLS count (none in VideoMAE) are
+        # taken from the student and teacher
+        type='DistillNeck', projection='linear',  # official: Linear(D_s, 1024, bias=False)
         # official: --generator_depth 2 at the teacher's width, 1024 // 64 heads
         generator=dict(depth=2, num_heads=16),
         # official: --decoder_depth 4, 384 wide / 6 heads for ViT-B, fed by
-        # encoder_to_decoder = Linear(D_s, 384, bias=False);
-        # 1536 = 2 x 16 x 16 x 3 values per tubelet
-        decoder=dict(embed_dims=384, depth=4, num_heads=6, out_dims=1536,
-                     input_proj_bias=False)),
+        # encoder_to_decoder = Linear(D_s, 384, bias=False); it predicts the
+        # 2 x 16 x 16 x 3 values of a tubelet
+        decoder=dict(embed_dims=384, depth=4, num_heads=6, input_proj_bias=False)),
     head=dict(
-        type='MaskedDistillHead', patch_size=16, tubelet_size=2,
+        type='MaskedDistillHead',
         # official: un-normalised [0, 1] pixels standardised per patch and
         # channel (std + 1e-6)
         norm_pix='patch_channel',

@@ -11,12 +11,12 @@ model = dict(
     backbone=dict(vit, drop_path_rate=0.2),
     teacher=dict(type='FrozenTeacher', backbone=vit, feature_blocks=(12, ), checkpoint=None),
     neck=dict(
-        type='DistillNeck', student_dims=768, teacher_dims=768, grid=(14, 14),
-        generator_input='latent',
-        generator=dict(embed_dims=512, depth=8, num_heads=16, out_dims=768,
+        type='DistillNeck', generator_input='latent',
+        # out_dims: the teacher's width, taken from it
+        generator=dict(embed_dims=512, depth=8, num_heads=16,
                        final_norm=True, predict_prefix=True, drop_path_rate=0.2),
         decoder=None),
     head=dict(
-        type='MaskedDistillHead', patch_size=16, pixel_loss=None, direct_loss=None,
+        type='MaskedDistillHead', pixel_loss=None, direct_loss=None,
         gen_loss=dict(type='TokenAlignLoss', criterion='smooth_l1', beta=2.0,
                       target_norm='layer_norm')))

@@ -13,11 +13,10 @@ model = dict(
     teacher=dict(type='FrozenTeacher', backbone=dict(vit, arch='l'),
                  feature_blocks=(18, ), checkpoint=None),
     neck=dict(
-        type='DistillNeck', student_dims=768, teacher_dims=1024, grid=(14, 14),
-        projection='linear_bias', generator=None,
-        decoder=dict(embed_dims=512, depth=8, num_heads=16, out_dims=16 * 16 * 3)),
+        type='DistillNeck', projection='linear_bias', generator=None,
+        decoder=dict(embed_dims=512, depth=8, num_heads=16)),
     head=dict(
-        type='MaskedDistillHead', patch_size=16, norm_pix='patch', align_prefix=True,
+        type='MaskedDistillHead', norm_pix='patch', align_prefix=True,
         pixel_loss=dict(type='TokenAlignLoss', criterion='l2'),
         direct_loss=dict(type='TokenAlignLoss', criterion='l1', pred_norm='l2',
                          target_norm='l2', loss_weight=1.0),
