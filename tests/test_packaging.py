@@ -16,6 +16,7 @@ import yaml
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 BIN = osp.dirname(sys.executable)
 MIM = osp.join(BIN, 'mim')
+MIM_ITEMS = ('configs', 'tools', 'checkpoints', 'model-index.yml')
 
 
 def run(cmd, cwd, env=None, timeout=600):
@@ -34,15 +35,14 @@ def clean_env(**extra):
 
 
 def test_mim_folder_links_to_the_single_copy():
-    for name in ('configs', 'tools', 'model-index.yml'):
+    for name in MIM_ITEMS:
         link = osp.join(ROOT, 'amd_mm', '.mim', name)
         assert osp.islink(link), f'{link} must be a link, not a copy'
         assert osp.realpath(link) == osp.join(ROOT, name)
     modes = run(['git', 'ls-files', '-s', 'amd_mm/.mim'], ROOT).stdout.split('\n')
     tracked = {line.split('\t')[-1]: line.split()[0] for line in modes if line}
     if tracked:  # a git checkout: the links are committed as links (mode 120000)
-        assert tracked == {f'amd_mm/.mim/{n}': '120000'
-                           for n in ('configs', 'tools', 'model-index.yml')}
+        assert tracked == {f'amd_mm/.mim/{n}': '120000' for n in MIM_ITEMS}
 
 
 def test_model_index_lists_existing_configs_and_readmes():
@@ -194,8 +194,14 @@ def test_wheel_carries_configs_tools_and_index(wheel_install):
                  'amd_mm/.mim/configs/amd/amd_vit-nano-p4_fashion-mnist.py',
                  'amd_mm/.mim/configs/amd/benchmarks/mmdet/'
                  'vitdet_mask-rcnn_vit-base-p16_lsj-100e_coco.py',
-                 'amd_mm/__init__.py', 'amd_mm/compat.py'):
+                 'amd_mm/__init__.py', 'amd_mm/compat.py', 'amd_mm/paths.py',
+                 'amd_mm/.mim/checkpoints/students.json',
+                 'amd_mm/.mim/checkpoints/mae_vit-tiny-p4_1xb64-8k_fashion-mnist_fp16.pth',
+                 'amd_mm/.mim/checkpoints/amd_vit-nano-p4_1xb64-1k_fashion-mnist_seed0_fp16.pth'):
         assert name in names, name
+    shipped = sum(info.file_size for info in zipfile.ZipFile(wheel).infolist()
+                  if info.filename.startswith('amd_mm/.mim/checkpoints/'))
+    assert shipped <= 20 * 2**20, f'the shipped checkpoints weigh {shipped / 2**20:.1f} MiB'
     assert not any('__pycache__' in n for n in names)
     mim = target / 'amd_mm' / '.mim'
     assert not osp.islink(mim / 'configs') and (mim / 'configs' / 'mae').is_dir()
@@ -213,6 +219,44 @@ def test_wheel_resolves_amd_mm_configs_from_scratch(wheel_install, scratch):
         # the base configs read are the wheel's copies, not the repository's
         assert str(target / 'amd_mm' / '.mim' / 'configs') in lines['TEXT'], lines['TEXT']
         assert f'{ROOT}/configs' not in lines['TEXT']
+
+
+SHIPPED_MODELS = textwrap.dedent("""\
+    import sys
+    import torch
+    import amd_mm
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+    from amd_mm.converters.io import load_checkpoint
+    cfg = Config.fromfile(sys.argv[1])
+    init_default_scope(cfg.default_scope)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    if cfg.model.type == 'MaskRCNN':  # timm names in ViTDet, mmpretrain's in the file
+        path, loaded = cfg.student_checkpoint, model.backbone.blocks[0].attn.qkv.weight
+    else:
+        path, loaded = cfg.teacher_checkpoint, model.teacher.backbone.layers[0].attn.qkv.weight
+    saved = load_checkpoint(path)
+    stored = next(v for k, v in saved.get('state_dict', saved).items()
+                  if k.endswith('layers.0.attn.qkv.weight'))
+    assert torch.equal(loaded, stored.float()), 'weights differ from the shipped file'
+    print('LOADED', amd_mm.paths.resolve(path))
+    """)
+
+
+@pytest.mark.parametrize('base', ['amd/amd_vit-nano-p4_fashion-mnist.py',
+                                  'amd/benchmarks/mmdet/vitdet_mask-rcnn_vit-nano-p4_fashion-canvas.py'])
+def test_wheel_builds_shipped_models_from_scratch(wheel_install, tmp_path, base):
+    """The configs' relative checkpoint paths (the AMD nano teacher, the ViTDet
+    canvas student) resolve to the wheel's own copies from an unrelated folder."""
+    pytest.importorskip('mmdet')
+    _, target = wheel_install
+    (tmp_path / 'my_cfg.py').write_text(f"_base_ = ['amd_mm::{base}']\n")
+    out = run([sys.executable, '-c', SHIPPED_MODELS, 'my_cfg.py'], tmp_path,
+              env=clean_env(PYTHONPATH=str(target)))
+    assert out.returncode == 0, out.stderr[-3000:]
+    loaded = out.stdout.split('LOADED ')[-1].strip()
+    assert loaded.startswith(str(target / 'amd_mm' / '.mim' / 'checkpoints')), out.stdout
 
 
 def test_wheel_works_with_mim_search(wheel_install):

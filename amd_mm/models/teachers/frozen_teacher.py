@@ -6,6 +6,7 @@ from typing import List, NamedTuple, Optional, Sequence
 import torch
 from mmengine.model import BaseModule
 
+from ...paths import resolve
 from ...registry import MODELS
 from ..utils import TokenSplit
 from ...converters.io import load_vit_checkpoint
@@ -60,7 +61,7 @@ class FrozenTeacher(BaseModule):
         if not self.feature_blocks:
             raise ValueError('`teacher.feature_blocks` is empty: a teacher '
                              'must provide at least one feature')
-        self.checkpoint = checkpoint
+        checkpoint = self.checkpoint = resolve(checkpoint)  # from any folder (amd_mm.paths)
         if checkpoint is not None:
             if not osp.isfile(checkpoint):
                 raise FileNotFoundError(
