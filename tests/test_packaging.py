@@ -337,3 +337,88 @@ def test_amd_mm_bases_keep_their_own_scope(scratch):
                 env=clean_env())
     assert fixed.returncode == 0, fixed.stderr[-2000:]
     assert fixed.stdout.split()[-2:] == ['built', 'None']
+
+
+# ------------------------------- stock entry points (mim, mmdet's tools/train.py)
+
+CANVAS_LAZY = textwrap.dedent("""\
+    from mmengine.config import read_base
+
+    with read_base():
+        from amd_mm.configs.amd.benchmarks.mmdet.vitdet_mask_rcnn_vit_nano_p4_fashion_canvas import *
+
+    data_root = {root!r}
+    train_dataloader.update(batch_size=2)
+    train_dataloader.dataset.update(data_root=data_root)
+    val_dataloader.dataset.update(data_root=data_root)
+    test_dataloader.dataset.update(data_root=data_root)
+    val_evaluator.update(ann_file=data_root + 'annotations/instances_val.json')
+    test_evaluator.update(ann_file=data_root + 'annotations/instances_test.json')
+    train_cfg.update(max_iters=2)
+    default_hooks.checkpoint.update(interval=2)
+    """)
+
+
+@pytest.fixture(scope='module')
+def small_canvases(tmp_path_factory, fashion_root):
+    out = tmp_path_factory.mktemp('canvases')
+    made = run([sys.executable, osp.join(ROOT, 'tools', 'data', 'fashion_canvases.py'),
+                '--out', str(out), '--fashion', fashion_root,
+                '--train', '8', '--val', '4', '--test', '4'], ROOT)
+    assert made.returncode == 0, made.stderr[-2000:]
+    return next(out.glob('v*')).as_posix() + '/'
+
+
+@pytest.mark.slow  # ~100 s on 2 CPU cores: two MMDetection start-ups
+@pytest.mark.skipif(not osp.exists(MIM), reason='openmim is not installed')
+def test_stock_mim_train_and_test_with_a_read_base_config(wheel_install, small_canvases,
+                                                          tmp_path):
+    """`mim train mmdet` / `mim test mmdet` run MMDetection's own scripts, which
+    never import amd_mm before they parse the config: a read_base() config of
+    amd_mm.configs works there (an ``amd_mm::`` base cannot, see below)."""
+    pytest.importorskip('mmdet')
+    _, target = wheel_install
+    (tmp_path / 'my_det.py').write_text(CANVAS_LAZY.format(root=small_canvases))
+    env = clean_env(PYTHONPATH=str(target))
+    train = run([MIM, 'train', 'mmdet', 'my_det.py', '--work-dir', 'work'], tmp_path, env=env)
+    assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-3000:]
+    assert (tmp_path / 'work' / 'iter_2.pth').is_file()
+    test = run([MIM, 'test', 'mmdet', 'my_det.py', '--checkpoint', 'work/iter_2.pth',
+                '--work-dir', 'test'], tmp_path, env=env)
+    assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]
+    assert 'coco/bbox_mAP' in test.stdout + test.stderr
+
+
+@pytest.mark.slow  # ~120 s on 2 CPU cores: three MMDetection start-ups
+def test_stock_train_scripts_with_amd_mm_bases(wheel_install, small_canvases, tmp_path):
+    """MMDetection's own tools/train.py: a read_base() config trains; an
+    ``amd_mm::`` base stops in MMEngine (it resolves ``_base_`` before any
+    amd_mm code can run) and trains through ``python -m amd_mm.run mmdet:train``."""
+    mmdet = pytest.importorskip('mmdet')
+    _, target = wheel_install
+    script = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'train.py')
+    env = clean_env(PYTHONPATH=str(target))
+    (tmp_path / 'my_det.py').write_text(CANVAS_LAZY.format(root=small_canvases))
+    lazy = run([sys.executable, script, 'my_det.py', '--work-dir', 'lazy'], tmp_path, env=env)
+    assert lazy.returncode == 0, lazy.stdout[-3000:] + lazy.stderr[-3000:]
+    assert (tmp_path / 'lazy' / 'iter_2.pth').is_file()
+
+    root = small_canvases
+    (tmp_path / 'my_dict.py').write_text(textwrap.dedent(f"""\
+        _base_ = ['amd_mm::amd/benchmarks/mmdet/vitdet_mask-rcnn_vit-nano-p4_fashion-canvas.py']
+        data_root = {root!r}
+        train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
+        val_dataloader = dict(dataset=dict(data_root=data_root))
+        test_dataloader = dict(dataset=dict(data_root=data_root))
+        val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
+        test_evaluator = dict(ann_file=data_root + 'annotations/instances_test.json')
+        train_cfg = dict(max_iters=2)
+        default_hooks = dict(checkpoint=dict(interval=2))
+        """))
+    stock = run([sys.executable, script, 'my_dict.py', '--work-dir', 'stock'], tmp_path, env=env)
+    assert stock.returncode != 0
+    assert 'mmengine does not support to load amd_mm config' in stock.stderr
+    wrapped = run([sys.executable, '-m', 'amd_mm.run', 'mmdet:train', 'my_dict.py',
+                   '--work-dir', 'wrapped'], tmp_path, env=env)
+    assert wrapped.returncode == 0, wrapped.stdout[-3000:] + wrapped.stderr[-3000:]
+    assert (tmp_path / 'wrapped' / 'iter_2.pth').is_file()
