@@ -244,8 +244,9 @@ SHIPPED_MODELS = textwrap.dedent("""\
     """)
 
 
-@pytest.mark.parametrize('base', ['amd/amd_vit-nano-p4_fashion-mnist.py',
-                                  'amd/benchmarks/mmdet/vitdet_mask-rcnn_vit-nano-p4_fashion-canvas.py'])
+@pytest.mark.parametrize('base', [
+    'amd/amd_vit-nano-p4_fashion-mnist.py',
+    'amd/benchmarks/mmdet/vitdet_mask-rcnn_vit-nano-p4_fashion-canvas.py'])
 def test_wheel_builds_shipped_models_from_scratch(wheel_install, tmp_path, base):
     """The configs' relative checkpoint paths (the AMD nano teacher, the ViTDet
     canvas student) resolve to the wheel's own copies from an unrelated folder."""
@@ -345,7 +346,8 @@ CANVAS_LAZY = textwrap.dedent("""\
     from mmengine.config import read_base
 
     with read_base():
-        from amd_mm.configs.amd.benchmarks.mmdet.vitdet_mask_rcnn_vit_nano_p4_fashion_canvas import *
+        from amd_mm.configs.amd.benchmarks.mmdet.vitdet_mask_rcnn_vit_nano_p4_fashion_canvas \
+            import *
 
     data_root = {root!r}
     train_dataloader.update(batch_size=2)

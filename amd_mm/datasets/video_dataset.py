@@ -50,7 +50,8 @@ class SkippingVideoDataset(MaskingFieldMixin, VideoDataset):
         self.num_skipped = 0
         self.failed = set()  # indices that failed at least once (this process)
         if not kwargs.get('data_root'):  # shipped relative paths work from any folder
-            kwargs['ann_file'] = resolve(kwargs.get('ann_file', ''))
+            if 'ann_file' in kwargs:
+                kwargs['ann_file'] = resolve(kwargs['ann_file'])
             prefix = dict(kwargs.get('data_prefix') or {})
             if prefix.get('video'):
                 kwargs['data_prefix'] = dict(prefix, video=resolve(prefix['video']))
