@@ -1,10 +1,11 @@
 """amd_mm's build: metadata lives in setup.cfg; this file only puts the
-repository's ``configs/``, ``tools/`` and ``model-index.yml`` into the package
-as ``amd_mm/.mim/`` (what ``mim`` and MMEngine's ``amd_mm::`` config paths
-read), the way OpenMMLab packages do it.
+repository's ``configs/``, ``tools/``, ``checkpoints/`` (the shipped teachers
+and students, a few MB) and ``model-index.yml`` into the package as
+``amd_mm/.mim/`` (what ``mim``, MMEngine's ``amd_mm::`` config paths and
+:mod:`amd_mm.paths` read), the way OpenMMLab packages do it.
 
 * In the repository (and so in an editable install) ``amd_mm/.mim/`` holds
-  three committed symbolic links to those originals: nothing is duplicated.
+  four committed symbolic links to those originals: nothing is duplicated.
 * A wheel (``pip install .``, ``pip wheel .``) gets real copies: ``build_py``
   replaces the links with the files they point to, and an sdist carries the
   originals (MANIFEST.in), from which the same copies are made.
@@ -17,12 +18,12 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = osp.dirname(osp.abspath(__file__))
-MIM_ITEMS = ('configs', 'tools', 'model-index.yml')
+MIM_ITEMS = ('configs', 'tools', 'checkpoints', 'model-index.yml')
 SKIP = shutil.ignore_patterns('__pycache__', '*.pyc', '*.egg-info')
 
 
 class BuildPyWithMim(build_py):
-    """build_py that also writes ``amd_mm/.mim/{configs,tools,model-index.yml}``
+    """build_py that also writes ``amd_mm/.mim/{configs,tools,checkpoints,model-index.yml}``
     into the build directory as copies of the repository's originals."""
 
     def run(self):

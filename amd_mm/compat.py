@@ -186,8 +186,10 @@ def mmengine_package_configs():
     which ``get_installed_path`` computes as ``<dist location>/amd_mm``: in an
     editable (PEP 660) install that folder does not exist and the lookup dies
     with FileNotFoundError. Three guarded changes, all limited to ``::``
-    paths: add ``amd_mm`` to the table; where the computed folder is missing,
-    fall back to the folder the package is imported from; and give
+    paths and ``read_base()`` imports: add ``amd_mm`` to the table; read
+    amd_mm's own files from the copy this process imported (not another
+    install's), and another package's, where the computed folder is missing,
+    from the folder it is imported from; and give
     ``amd_mm::`` bases no ``_scope_`` (as a base given by path: an amd_mm
     config carries its own ``default_scope``, e.g. mmpretrain or mmdet, while
     MMEngine would stamp its dicts with ``_scope_='amd_mm'``, a scope with no
@@ -212,6 +214,8 @@ def mmengine_package_configs():
         original_path = config_module.get_installed_path
 
         def get_installed_path(package):
+            if package == 'amd_mm':  # the copy this process runs (amd_mm.configs, .mim)
+                return os.path.dirname(os.path.abspath(__file__))
             path = original_path(package)
             if os.path.isdir(path):
                 return path

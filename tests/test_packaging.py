@@ -16,6 +16,7 @@ import yaml
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 BIN = osp.dirname(sys.executable)
 MIM = osp.join(BIN, 'mim')
+MIM_ITEMS = ('configs', 'tools', 'checkpoints', 'model-index.yml')
 
 
 def run(cmd, cwd, env=None, timeout=600):
@@ -34,15 +35,14 @@ def clean_env(**extra):
 
 
 def test_mim_folder_links_to_the_single_copy():
-    for name in ('configs', 'tools', 'model-index.yml'):
+    for name in MIM_ITEMS:
         link = osp.join(ROOT, 'amd_mm', '.mim', name)
         assert osp.islink(link), f'{link} must be a link, not a copy'
         assert osp.realpath(link) == osp.join(ROOT, name)
     modes = run(['git', 'ls-files', '-s', 'amd_mm/.mim'], ROOT).stdout.split('\n')
     tracked = {line.split('\t')[-1]: line.split()[0] for line in modes if line}
     if tracked:  # a git checkout: the links are committed as links (mode 120000)
-        assert tracked == {f'amd_mm/.mim/{n}': '120000'
-                           for n in ('configs', 'tools', 'model-index.yml')}
+        assert tracked == {f'amd_mm/.mim/{n}': '120000' for n in MIM_ITEMS}
 
 
 def test_model_index_lists_existing_configs_and_readmes():
@@ -63,8 +63,8 @@ def test_model_index_lists_existing_configs_and_readmes():
             assert osp.isfile(osp.join(ROOT, model['Config'])), model['Config']
             for result in model.get('Results') or []:
                 assert {'Task', 'Dataset', 'Metrics'} <= set(result)
-    # the lead's shipped teacher has its clearly marked entry
-    assert 'mae_vit-tiny-p4_fashion-mnist teacher' in names
+    # the shipped teacher has its entry (checked with every other one in test_model_zoo.py)
+    assert 'mae_vit-tiny-p4_1xb64-8k_fashion-mnist' in names
 
 
 # ------------------------------------------------- amd_mm:: from a scratch folder
@@ -194,8 +194,14 @@ def test_wheel_carries_configs_tools_and_index(wheel_install):
                  'amd_mm/.mim/configs/amd/amd_vit-nano-p4_fashion-mnist.py',
                  'amd_mm/.mim/configs/amd/benchmarks/mmdet/'
                  'vitdet_mask-rcnn_vit-base-p16_lsj-100e_coco.py',
-                 'amd_mm/__init__.py', 'amd_mm/compat.py'):
+                 'amd_mm/__init__.py', 'amd_mm/compat.py', 'amd_mm/paths.py',
+                 'amd_mm/.mim/checkpoints/students.json',
+                 'amd_mm/.mim/checkpoints/mae_vit-tiny-p4_1xb64-8k_fashion-mnist_fp16.pth',
+                 'amd_mm/.mim/checkpoints/amd_vit-nano-p4_1xb64-1k_fashion-mnist_seed0_fp16.pth'):
         assert name in names, name
+    shipped = sum(info.file_size for info in zipfile.ZipFile(wheel).infolist()
+                  if info.filename.startswith('amd_mm/.mim/checkpoints/'))
+    assert shipped <= 20 * 2**20, f'the shipped checkpoints weigh {shipped / 2**20:.1f} MiB'
     assert not any('__pycache__' in n for n in names)
     mim = target / 'amd_mm' / '.mim'
     assert not osp.islink(mim / 'configs') and (mim / 'configs' / 'mae').is_dir()
@@ -213,6 +219,45 @@ def test_wheel_resolves_amd_mm_configs_from_scratch(wheel_install, scratch):
         # the base configs read are the wheel's copies, not the repository's
         assert str(target / 'amd_mm' / '.mim' / 'configs') in lines['TEXT'], lines['TEXT']
         assert f'{ROOT}/configs' not in lines['TEXT']
+
+
+SHIPPED_MODELS = textwrap.dedent("""\
+    import sys
+    import torch
+    import amd_mm
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+    from amd_mm.converters.io import load_checkpoint
+    cfg = Config.fromfile(sys.argv[1])
+    init_default_scope(cfg.default_scope)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    if cfg.model.type == 'MaskRCNN':  # timm names in ViTDet, mmpretrain's in the file
+        path, loaded = cfg.student_checkpoint, model.backbone.blocks[0].attn.qkv.weight
+    else:
+        path, loaded = cfg.teacher_checkpoint, model.teacher.backbone.layers[0].attn.qkv.weight
+    saved = load_checkpoint(path)
+    stored = next(v for k, v in saved.get('state_dict', saved).items()
+                  if k.endswith('layers.0.attn.qkv.weight'))
+    assert torch.equal(loaded, stored.float()), 'weights differ from the shipped file'
+    print('LOADED', amd_mm.paths.resolve(path))
+    """)
+
+
+@pytest.mark.parametrize('base', [
+    'amd/amd_vit-nano-p4_fashion-mnist.py',
+    'amd/benchmarks/mmdet/vitdet_mask-rcnn_vit-nano-p4_fashion-canvas.py'])
+def test_wheel_builds_shipped_models_from_scratch(wheel_install, tmp_path, base):
+    """The configs' relative checkpoint paths (the AMD nano teacher, the ViTDet
+    canvas student) resolve to the wheel's own copies from an unrelated folder."""
+    pytest.importorskip('mmdet')
+    _, target = wheel_install
+    (tmp_path / 'my_cfg.py').write_text(f"_base_ = ['amd_mm::{base}']\n")
+    out = run([sys.executable, '-c', SHIPPED_MODELS, 'my_cfg.py'], tmp_path,
+              env=clean_env(PYTHONPATH=str(target)))
+    assert out.returncode == 0, out.stderr[-3000:]
+    loaded = out.stdout.split('LOADED ')[-1].strip()
+    assert loaded.startswith(str(target / 'amd_mm' / '.mim' / 'checkpoints')), out.stdout
 
 
 def test_wheel_works_with_mim_search(wheel_install):
@@ -293,3 +338,89 @@ def test_amd_mm_bases_keep_their_own_scope(scratch):
                 env=clean_env())
     assert fixed.returncode == 0, fixed.stderr[-2000:]
     assert fixed.stdout.split()[-2:] == ['built', 'None']
+
+
+# ------------------------------- stock entry points (mim, mmdet's tools/train.py)
+
+CANVAS_LAZY = textwrap.dedent("""\
+    from mmengine.config import read_base
+
+    with read_base():
+        from amd_mm.configs.amd.benchmarks.mmdet.vitdet_mask_rcnn_vit_nano_p4_fashion_canvas \
+            import *
+
+    data_root = {root!r}
+    train_dataloader.update(batch_size=2)
+    train_dataloader.dataset.update(data_root=data_root)
+    val_dataloader.dataset.update(data_root=data_root)
+    test_dataloader.dataset.update(data_root=data_root)
+    val_evaluator.update(ann_file=data_root + 'annotations/instances_val.json')
+    test_evaluator.update(ann_file=data_root + 'annotations/instances_test.json')
+    train_cfg.update(max_iters=2)
+    default_hooks.checkpoint.update(interval=2)
+    """)
+
+
+@pytest.fixture(scope='module')
+def small_canvases(tmp_path_factory, fashion_root):
+    out = tmp_path_factory.mktemp('canvases')
+    made = run([sys.executable, osp.join(ROOT, 'tools', 'data', 'fashion_canvases.py'),
+                '--out', str(out), '--fashion', fashion_root,
+                '--train', '8', '--val', '4', '--test', '4'], ROOT)
+    assert made.returncode == 0, made.stderr[-2000:]
+    return next(out.glob('v*')).as_posix() + '/'
+
+
+@pytest.mark.slow  # ~100 s on 2 CPU cores: two MMDetection start-ups
+@pytest.mark.skipif(not osp.exists(MIM), reason='openmim is not installed')
+def test_stock_mim_train_and_test_with_a_read_base_config(wheel_install, small_canvases,
+                                                          tmp_path):
+    """`mim train mmdet` / `mim test mmdet` run MMDetection's own scripts, which
+    never import amd_mm before they parse the config: a read_base() config of
+    amd_mm.configs works there (an ``amd_mm::`` base cannot, see below)."""
+    pytest.importorskip('mmdet')
+    _, target = wheel_install
+    (tmp_path / 'my_det.py').write_text(CANVAS_LAZY.format(root=small_canvases))
+    env = clean_env(PYTHONPATH=str(target))
+    train = run([MIM, 'train', 'mmdet', 'my_det.py', '--work-dir', 'work'], tmp_path, env=env)
+    assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-3000:]
+    assert (tmp_path / 'work' / 'iter_2.pth').is_file()
+    test = run([MIM, 'test', 'mmdet', 'my_det.py', '--checkpoint', 'work/iter_2.pth',
+                '--work-dir', 'test'], tmp_path, env=env)
+    assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]
+    assert 'coco/bbox_mAP' in test.stdout + test.stderr
+
+
+@pytest.mark.slow  # ~120 s on 2 CPU cores: three MMDetection start-ups
+def test_stock_train_scripts_with_amd_mm_bases(wheel_install, small_canvases, tmp_path):
+    """MMDetection's own tools/train.py: a read_base() config trains; an
+    ``amd_mm::`` base stops in MMEngine (it resolves ``_base_`` before any
+    amd_mm code can run) and trains through ``python -m amd_mm.run mmdet:train``."""
+    mmdet = pytest.importorskip('mmdet')
+    _, target = wheel_install
+    script = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'train.py')
+    env = clean_env(PYTHONPATH=str(target))
+    (tmp_path / 'my_det.py').write_text(CANVAS_LAZY.format(root=small_canvases))
+    lazy = run([sys.executable, script, 'my_det.py', '--work-dir', 'lazy'], tmp_path, env=env)
+    assert lazy.returncode == 0, lazy.stdout[-3000:] + lazy.stderr[-3000:]
+    assert (tmp_path / 'lazy' / 'iter_2.pth').is_file()
+
+    root = small_canvases
+    (tmp_path / 'my_dict.py').write_text(textwrap.dedent(f"""\
+        _base_ = ['amd_mm::amd/benchmarks/mmdet/vitdet_mask-rcnn_vit-nano-p4_fashion-canvas.py']
+        data_root = {root!r}
+        train_dataloader = dict(batch_size=2, dataset=dict(data_root=data_root))
+        val_dataloader = dict(dataset=dict(data_root=data_root))
+        test_dataloader = dict(dataset=dict(data_root=data_root))
+        val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
+        test_evaluator = dict(ann_file=data_root + 'annotations/instances_test.json')
+        train_cfg = dict(max_iters=2)
+        default_hooks = dict(checkpoint=dict(interval=2))
+        """))
+    stock = run([sys.executable, script, 'my_dict.py', '--work-dir', 'stock'], tmp_path, env=env)
+    assert stock.returncode != 0
+    assert 'mmengine does not support to load amd_mm config' in stock.stderr
+    wrapped = run([sys.executable, '-m', 'amd_mm.run', 'mmdet:train', 'my_dict.py',
+                   '--work-dir', 'wrapped'], tmp_path, env=env)
+    assert wrapped.returncode == 0, wrapped.stdout[-3000:] + wrapped.stderr[-3000:]
+    assert (tmp_path / 'wrapped' / 'iter_2.pth').is_file()

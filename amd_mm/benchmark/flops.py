@@ -14,7 +14,7 @@ of the student apart, cut at the student's outputs.
 import contextlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from torch.utils import flop_counter as fc
@@ -165,3 +165,32 @@ def count_step_flops(model, data: dict, optim_wrapper=None) -> StepFlops:
     backward = dict(student=student_backward.get_total_flops(), teacher=0,
                     neck=head_backward.get_total_flops(), head=0)
     return StepFlops(split_by_part(forward), backward, dict(gemms))
+
+
+def config_flops(spec: str, cfg_options: Optional[dict] = None,
+                 views: Optional[int] = None) -> Tuple[StepFlops, dict]:
+    """One training step of one sample (one video of ``views`` clips) of a
+    config spec (as :func:`~amd_mm.benchmark.configs.load_config` reads it;
+    teacher weights are not needed), and the parameter counts
+    ``student``/``teacher``/``trainable``."""
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    from .batch import build_masking, synthetic_batch
+    from .configs import find_views, load_config
+    cfg = load_config(spec, cfg_options, views=views)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    model = MODELS.build(cfg.model)  # FLOPs do not depend on the weights: no init
+    masking = build_masking(cfg)
+    if masking is None:
+        raise ValueError(f'{spec}: no AsymmetricMasking transform in its training pipeline '
+                         '(not a masked pre-training config)')
+    data = synthetic_batch(model.train(), masking, 1, views=find_views(cfg))
+
+    def count(module, trainable=False):
+        return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable) \
+            if module is not None else 0
+
+    params = dict(student=count(model.backbone), teacher=count(getattr(model, 'teacher', None)),
+                  trainable=count(model, trainable=True))
+    return count_step_flops(model, data), params

@@ -9,6 +9,7 @@ from typing import Callable, Optional
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from ..paths import resolve
 from .checks import CheckpointReadError, check_state_dict, shapes_of
 from .keys import (add_fixed_positions, final_norm_slot, move_final_norm, strip_prefix,
                    timm_vit_to_mmpretrain, unwrap_state_dict)
@@ -17,6 +18,7 @@ from .keys import (add_fixed_positions, final_norm_slot, move_final_norm, strip_
 def load_checkpoint(path: str) -> dict:
     """A checkpoint on CPU: MMEngine's, or an official release, which also
     pickles its argparse ``args`` (refused by torch's weights-only loader)."""
+    path = resolve(path)  # shipped relative paths work from any folder (amd_mm.paths)
     allow = (torch.serialization.safe_globals([argparse.Namespace])
              if hasattr(torch.serialization, 'safe_globals') else contextlib.nullcontext())
     if osp.isfile(path) and os.path.getsize(path) == 0:

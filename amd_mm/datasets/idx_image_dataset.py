@@ -5,6 +5,7 @@ import os.path as osp
 import numpy as np
 from mmpretrain.datasets import BaseDataset
 
+from ..paths import resolve
 from ..registry import DATASETS
 from .transforms.asymmetric_masking import MaskingFieldMixin
 
@@ -68,6 +69,7 @@ class IdxImageDataset(MaskingFieldMixin, BaseDataset):
         if not isinstance(val_size, int) or val_size < 0:
             raise ValueError(f'IdxImageDataset.val_size must be an int >= 0, got {val_size!r}')
         self.val_size = val_size
+        data_root = resolve(data_root)  # shipped relative roots work from any folder
         if not osp.isdir(data_root):
             raise FileNotFoundError(
                 f'IdxImageDataset.data_root={data_root!r} does not exist; '

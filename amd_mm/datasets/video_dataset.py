@@ -4,6 +4,7 @@ import os.path as osp
 from mmaction.datasets import VideoDataset
 from mmengine.logging import MMLogger
 
+from ..paths import resolve
 from ..registry import DATASETS
 from .transforms.asymmetric_masking import MaskingFieldMixin
 
@@ -48,6 +49,12 @@ class SkippingVideoDataset(MaskingFieldMixin, VideoDataset):
     def __init__(self, *args, **kwargs):
         self.num_skipped = 0
         self.failed = set()  # indices that failed at least once (this process)
+        if not kwargs.get('data_root'):  # shipped relative paths work from any folder
+            if 'ann_file' in kwargs:
+                kwargs['ann_file'] = resolve(kwargs['ann_file'])
+            prefix = dict(kwargs.get('data_prefix') or {})
+            if prefix.get('video'):
+                kwargs['data_prefix'] = dict(prefix, video=resolve(prefix['video']))
         super().__init__(*args, **kwargs)
 
     def load_data_list(self):

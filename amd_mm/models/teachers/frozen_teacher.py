@@ -5,6 +5,7 @@ from typing import List, Optional, Sequence
 
 import torch
 
+from ...paths import resolve
 from ...converters.io import load_vit_checkpoint
 from ...registry import MODELS
 from ..backbones.masked_encoder import TokenGeometry
@@ -53,7 +54,7 @@ class FrozenTeacher(BaseTeacher):
         self.backbone = MODELS.build(copy.deepcopy(backbone))
         self.grid_rank = len(self.backbone.geometry.grid)
         self._setup()
-        self.checkpoint = checkpoint
+        checkpoint = self.checkpoint = resolve(checkpoint)  # from any folder (amd_mm.paths)
         if checkpoint is not None:
             if not osp.isfile(checkpoint):
                 raise FileNotFoundError(

@@ -1,0 +1,8 @@
+"""The ``read_base()`` form of
+``configs/amd/benchmarks/mmdet/vitdet_mask-rcnn_vit-nano-p4_fashion-canvas.py``
+(amd_mm/configs/__init__.py): that file loaded, so its values live there only."""
+from mmengine.config import Config
+
+globals().update(Config.fromfile(
+    __file__.rpartition('/configs/')[0] + '/.mim/configs/'
+    'amd/benchmarks/mmdet/vitdet_mask-rcnn_vit-nano-p4_fashion-canvas.py').to_dict())

@@ -1,0 +1,8 @@
+"""The ``read_base()`` form of
+``configs/amd/benchmarks/mmseg/upernet_vit-tiny-p4_fashion-canvas.py``
+(amd_mm/configs/__init__.py): that file loaded, so its values live there only."""
+from mmengine.config import Config
+
+globals().update(Config.fromfile(
+    __file__.rpartition('/configs/')[0] + '/.mim/configs/'
+    'amd/benchmarks/mmseg/upernet_vit-tiny-p4_fashion-canvas.py').to_dict())
