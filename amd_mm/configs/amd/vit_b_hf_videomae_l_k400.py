@@ -1,0 +1,7 @@
+"""The ``read_base()`` form of ``configs/amd/vit-b_hf-videomae-l_k400.py``
+(amd_mm/configs/__init__.py): that file loaded, so its values live there only."""
+from mmengine.config import Config
+
+globals().update(Config.fromfile(
+    __file__.rpartition('/configs/')[0] + '/.mim/configs/'
+    'amd/vit-b_hf-videomae-l_k400.py').to_dict())

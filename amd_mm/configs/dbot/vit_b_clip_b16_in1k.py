@@ -1,0 +1,7 @@
+"""The ``read_base()`` form of ``configs/dbot/vit-b_clip-b16_in1k.py``
+(amd_mm/configs/__init__.py): that file loaded, so its values live there only."""
+from mmengine.config import Config
+
+globals().update(Config.fromfile(
+    __file__.rpartition('/configs/')[0] + '/.mim/configs/'
+    'dbot/vit-b_clip-b16_in1k.py').to_dict())
