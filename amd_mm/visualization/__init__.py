@@ -1,3 +1,4 @@
 from .mask_panels import mask_panels
+from .plots import plot_accuracy, plot_losses
 
-__all__ = ['mask_panels']
+__all__ = ['mask_panels', 'plot_accuracy', 'plot_losses']
