@@ -114,3 +114,10 @@ def test_make_teacher_remakes_a_strictly_loadable_teacher(tmp_path, fashion_root
     MODELS.build(cfg.model.teacher)
     assert torch.load(out)['meta']['config'] == shipped_files.TEACHER_CONFIG
     assert osp.isfile(osp.join(ROOT, shipped_files.TEACHER_CONFIG))
+
+
+def test_a_missing_shipped_teacher_says_how_to_remake_it(tmp_path, monkeypatch):
+    missing = str(tmp_path / 'gone.pth')
+    monkeypatch.setattr(shipped_files, 'shipped_teacher', lambda recipe: (missing, '0' * 64))
+    with pytest.raises(FileNotFoundError, match='make_teacher.py --recipe fashion-mnist'):
+        shipped_files.checked_teacher()

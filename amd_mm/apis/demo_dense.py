@@ -93,7 +93,7 @@ def checkpoint_of(encoder, seed):
     if encoder == 'random':
         return None
     if encoder == 'teacher':
-        return checked_teacher()
+        return checked_teacher()[0]
     return shipped_student(encoder, seed)[0]
 
 

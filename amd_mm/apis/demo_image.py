@@ -135,9 +135,8 @@ def get_teacher(args, progress):
         say(f'    teacher: {args.teacher} (given; no hash check)')
         return args.teacher, {}
     if not args.retrain_teacher:
-        path = shipped.checked_teacher()
-        say(f'    teacher: shipped {osp.relpath(path, ROOT)} (SHA-256 {sha256(path)[:12]}... '
-            'checked)')
+        path, digest = shipped.checked_teacher()
+        say(f'    teacher: shipped {osp.relpath(path, ROOT)} (SHA-256 {digest[:12]}... checked)')
         return path, {}
     iters = args.teacher_iters or Config.fromfile(osp.join(ROOT, TEACHER_CONFIG)).train_cfg.max_iters
     progress.stage(f'    teacher: MAE pre-training from scratch, {iters} iterations '

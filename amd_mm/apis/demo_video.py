@@ -129,9 +129,8 @@ def get_teacher(args, progress):
         say(f'    teacher: {args.teacher} (given; no hash check)')
         return args.teacher, {}
     if not args.retrain_teacher:
-        path = shipped.checked_teacher(RECIPE, 'video teacher')
-        say(f'    teacher: shipped {osp.relpath(path, ROOT)} (SHA-256 {sha256(path)[:12]}... '
-            'checked)')
+        path, digest = shipped.checked_teacher(RECIPE, 'video teacher')
+        say(f'    teacher: shipped {osp.relpath(path, ROOT)} (SHA-256 {digest[:12]}... checked)')
         return path, {}
     progress.stage('    teacher: VideoMAE pre-training from scratch')
     out, history = make_teacher(osp.join(args.work_dir, 'teacher'), args.data, args.teacher_iters,

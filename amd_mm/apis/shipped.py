@@ -161,15 +161,17 @@ def export_students(demo_dir, seeds, out_dir, methods=tuple(STUDENT_CONFIGS)):
 
 
 def checked_teacher(recipe='fashion-mnist', what='teacher'):
-    """The recipe's shipped teacher file, after its SHA-256 is checked
-    against the one its AMD config records; ``what`` names it in errors."""
+    """``(path, sha256)`` of the recipe's shipped teacher, after its SHA-256
+    is checked against the one its AMD config records; ``what`` names it in
+    errors."""
     path, expected = shipped_teacher(recipe)
     consumer = RECIPES[recipe][1]
     if not osp.isfile(path):
-        raise FileNotFoundError(f'shipped {what} {path} is missing (teacher_checkpoint in '
-                                f'{consumer}); re-make it with --retrain-teacher')
+        raise FileNotFoundError(
+            f'shipped {what} {path} is missing (teacher_checkpoint in {consumer}); re-make it '
+            f'with: python tools/make_teacher.py --recipe {recipe} (or a demo\'s --retrain-teacher)')
     actual = sha256(path)
     if actual != expected:
         raise RuntimeError(f'shipped {what} {path}: SHA-256 {actual} differs from the '
                            f'recorded teacher_sha256={expected} in {consumer}')
-    return path
+    return path, actual
