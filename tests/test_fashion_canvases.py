@@ -1,4 +1,4 @@
-"""tools/data/fashion_canvases.py: COCO files that mmdet's CocoDataset and
+"""amd_mm.datasets.fashion_canvases (tools/data/fashion_canvases.py): COCO files that mmdet's CocoDataset and
 pycocotools read; masks = the real items' silhouettes minus what later items
 cover; boxes tight to the visible masks; semantic maps from the same masks;
 deterministic, cached, and no item image shared across splits."""
@@ -10,9 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import load_tool
-
-canvases = load_tool('tools/data/fashion_canvases.py')
+from amd_mm.datasets import fashion_canvases as canvases
 SMALL = dict(size=64, train=12, val=6, test=6, seed=3)
 
 

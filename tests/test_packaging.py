@@ -145,8 +145,9 @@ def test_editable_layout_without_package_folder(tmp_path):
     plain = run([sys.executable, '-c', code.format(prelude=''), 'child.py'], tmp_path, env=env)
     assert plain.returncode != 0
     assert 'model-index.yml' in plain.stderr and 'No such file' in plain.stderr, plain.stderr[-2000:]
-    fixed = run([sys.executable, '-c', code.format(
-        prelude=f'sys.path.insert(0, {ROOT!r}); import amd_mm'), 'child.py'], tmp_path, env=env)
+    env = clean_env(PYTHONPATH=os.pathsep.join([ROOT, str(site), str(src)]))  # + this checkout
+    fixed = run([sys.executable, '-c', code.format(prelude='import amd_mm'), 'child.py'],
+                tmp_path, env=env)
     assert fixed.returncode == 0, fixed.stderr[-2000:]
     assert fixed.stdout.split()[-1] == '3'
 

@@ -31,7 +31,6 @@ def test_interval_given_on_the_command_line_is_kept(tmp_path, fashion_root):
 
 
 def test_parser_and_flag():
-    sys.path.insert(0, ROOT)
     from conftest import load_tool
     from mmengine.config import Config
     tool = load_tool('tools/train.py')

@@ -16,13 +16,10 @@ An official release -> amd_mm student/teacher weights (``backbone.*``):
         --from-official videomae --num-frames 16 --img-size 224
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
-
-from amd_mm.converters import (FROM_OFFICIAL, TO, CheckpointMismatchError,  # noqa: E402
-                               load_checkpoint, save_checkpoint)
+from amd_mm.converters import (FROM_OFFICIAL, TO, CheckpointMismatchError, load_checkpoint,
+                               save_checkpoint)
 
 FINAL_NORMS = dict(mmpretrain=('ln2', 'ln1'), mmaction2=('fc_norm', 'norm'))
 

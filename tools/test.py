@@ -15,12 +15,6 @@ import os
 import os.path as osp
 import sys
 
-# run from a checkout: make its amd_mm importable (the real path, since mim
-# calls this file through the amd_mm/.mim/tools link)
-_REPO = osp.dirname(osp.dirname(osp.realpath(__file__)))
-if osp.isfile(osp.join(_REPO, 'amd_mm', '__init__.py')) and _REPO not in sys.path:
-    sys.path.insert(0, _REPO)
-
 import amd_mm  # noqa: E402,F401
 from amd_mm.extras import check_config  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402

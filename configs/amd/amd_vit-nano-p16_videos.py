@@ -2,9 +2,10 @@
 # tools/data/fetch_data.py, with train_list.txt): 8 frames of 112x112 in
 # 2x16x16 tubelets -> a (4, 7, 7) token grid, tube masks 90% / 75%
 # (5 student-visible and 8 diff tokens per slot). A 64-d/4-block student,
-# a 128-d/6-block teacher in the official VideoMAE checkpoint format;
-# blocks 2,4 <-> 3,6 as 6,12 <-> 12,24. No video teacher exists here, so
-# the tests and the demo save a randomly initialised one at teacher_checkpoint.
+# a 128-d/6-block teacher (official VideoMAE or MMAction2 checkpoint format);
+# blocks 2,4 <-> 3,6 as 6,12 <-> 12,24. The teacher: the Runner checkpoint of
+# configs/mae/videomae_vit-micro-p16_videos.py on the same clips (the tests
+# save a randomly initialised one at teacher_checkpoint).
 _base_ = [
     '../_base_/datasets/video_masked_pretrain.py',
     '../_base_/schedules/adamw_iter_cosine.py',

@@ -8,7 +8,7 @@ _base_ = [
 ]
 student_arch = dict(embed_dims=64, num_layers=4, num_heads=4, feedforward_channels=256)
 teacher_arch = dict(embed_dims=128, num_layers=6, num_heads=4, feedforward_channels=512)
-# the shipped teacher (tools/make_teacher.py re-makes it; README model zoo)
+# the shipped teacher (tools/make_teacher.py re-makes it; docs/model_zoo.md)
 teacher_checkpoint = 'checkpoints/mae_vit-tiny-p4_1xb64-8k_fashion-mnist_fp16.pth'
 teacher_sha256 = '5cd10db458708daa93ce4062ae0ff72abb1accbd6ba73423c41e7fba6376513c'
 vit = dict(type='MaskedViT', img_size=32, patch_size=4, patch_cfg=dict(in_channels=1))

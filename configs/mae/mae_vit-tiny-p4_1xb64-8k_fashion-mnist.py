@@ -1,5 +1,5 @@
 # The Fashion-MNIST teacher shipped with amd_mm (checkpoints/, model zoo in
-# README.md and configs/mae/metafile.yml): mmpretrain's own MAE on the tiny
+# docs/model_zoo.md and configs/mae/metafile.yml): mmpretrain's own MAE on the tiny
 # ViT (128-d, 6 blocks, 1.2 M parameters: 5.7x the 64-d/4-block demo student)
 # pre-trained 8x longer than the demo's students, on the 55k training split
 # (the last 5k training images are the validation split of the demo).

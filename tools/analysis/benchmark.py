@@ -44,14 +44,10 @@ depend on them and no checkpoint file is needed.
 import argparse
 import contextlib
 import logging
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+import torch
 
-import torch  # noqa: E402
-
-from amd_mm.benchmark import (StepOptions, benchmark_data, benchmark_interleaved,  # noqa: E402
+from amd_mm.benchmark import (StepOptions, benchmark_data, benchmark_interleaved,
                               benchmark_official, benchmark_step, report, spec_label)
 
 

@@ -12,13 +12,11 @@ once. See amd_mm/datasets/moving_items.py for what a video shows.
 """
 import argparse
 import os.path as osp
-import sys
 import time
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-sys.path.insert(0, ROOT)
+from amd_mm.datasets.moving_items import make_moving_fashion_mnist
 
-from amd_mm.datasets.moving_items import make_moving_fashion_mnist  # noqa: E402
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 
 def main(argv=None):

@@ -1,5 +1,5 @@
 # Kinetics-400 for masked video pre-training: 16 frames, stride 4 (official
-# MCG-NJU/AMD scripts/pretrain/k400/*). Lists: see README "Video (SSv2 / K400)".
+# MCG-NJU/AMD scripts/pretrain/k400/*). Lists: see docs/get_started.md, "Pre-train on video at paper scale".
 _base_ = './video_masked_pretrain.py'
 data_root = 'data/kinetics400/videos_train'                      # placeholder
 ann_file = 'data/kinetics400/kinetics400_train_list_videos.txt'  # placeholder
