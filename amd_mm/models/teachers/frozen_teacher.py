@@ -1,14 +1,14 @@
 """A frozen, partially executed teacher ViT."""
 import copy
 import os.path as osp
-from typing import List, NamedTuple, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence, Union
 
 import torch
 from mmengine.model import BaseModule
 
 from ...registry import MODELS
 from ..utils import TokenSplit
-from ...converters.io import load_vit_checkpoint
+from ...converters.io import check_sha256, load_vit_checkpoint
 
 
 class TeacherFeatures(NamedTuple):
@@ -44,14 +44,17 @@ class FrozenTeacher(BaseModule):
             one), of any size.
         feature_blocks (Sequence[int]): 1-indexed blocks to return, e.g.
             ``(12, 24)``; 0 means the embedded input (dBOT's 0-block teacher).
-        checkpoint (str, optional): weights; None leaves the backbone at its
-            own initialisation (dBOT's stage-0 random teacher).
+        checkpoint (str | dict, optional): weights; None leaves the backbone
+            at its own initialisation (dBOT's stage-0 random teacher). A
+            ``dict(path=..., sha256=...)`` also has the file's SHA-256
+            verified when the teacher is built (the shipped teachers'
+            configs); a plain path given in its place drops the hash with it.
     """
 
     def __init__(self,
                  backbone: dict,
                  feature_blocks: Sequence[int],
-                 checkpoint: Optional[str] = None,
+                 checkpoint: Optional[Union[str, dict]] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.backbone = MODELS.build(copy.deepcopy(backbone))
@@ -60,11 +63,21 @@ class FrozenTeacher(BaseModule):
         if not self.feature_blocks:
             raise ValueError('`teacher.feature_blocks` is empty: a teacher '
                              'must provide at least one feature')
+        sha256 = None
+        if isinstance(checkpoint, dict):  # dict(path=..., sha256=...)
+            checkpoint, sha256 = checkpoint['path'], checkpoint.get('sha256')
         self.checkpoint = checkpoint
         if checkpoint is not None:
+            if osp.isdir(checkpoint):
+                raise IsADirectoryError(
+                    f'`teacher.checkpoint` = {checkpoint!r} is a folder: give the '
+                    'checkpoint file (.pth) inside it')
             if not osp.isfile(checkpoint):
                 raise FileNotFoundError(
                     f'`teacher.checkpoint` = {checkpoint!r} does not exist')
+            if sha256:
+                check_sha256(checkpoint, sha256, 'model.teacher.checkpoint.path',
+                             'model.teacher.checkpoint.sha256')
             try:
                 load_vit_checkpoint(self.backbone, checkpoint)
             except ValueError as error:  # CheckpointMismatchError / CheckpointReadError
