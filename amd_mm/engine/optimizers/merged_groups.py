@@ -86,9 +86,9 @@ def summary_lines(module, groups, defaults):
         named = [name if owners[name.split('.')[0]] == 1 else None for name, _ in frozen]
         parts = [f'{owner}.* {n}' for owner, n in owners.items() if n > 1]
         parts += [name for name in named if name]
-        lines.append(
-            f'optimizer: {len(frozen)} frozen parameter tensors ({_millions(p for _, p in frozen)}, '
-            'requires_grad=False) left out: ' + ', '.join(parts))
+        size = _millions(p for _, p in frozen)
+        lines.append(f'optimizer: {len(frozen)} frozen parameter tensors ({size}, '
+                     'requires_grad=False) left out: ' + ', '.join(parts))
 
     def show(settings):
         return ' '.join(f'{k}={v:g}' if isinstance(v, float) else f'{k}={v}'
