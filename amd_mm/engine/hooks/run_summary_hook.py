@@ -56,11 +56,16 @@ def model_lines(model, cfg) -> List[str]:
     if teacher is not None:
         depth = len(teacher.backbone._blocks)
         blocks = list(teacher.feature_blocks)
-        source = (osp.basename(teacher.checkpoint) if teacher.checkpoint
-                  else 'no checkpoint (random initialisation)')
+        source = (f'from {osp.basename(teacher.checkpoint)}' if teacher.checkpoint
+                  else 'with no checkpoint (random weights)')
+        users = []
+        if model.backbone.feature_blocks:
+            users.append(f'student blocks {list(model.backbone.feature_blocks)}')
+        if len(model.neck.generators):
+            users.append(f'{len(model.neck.generators)} generator(s)')
         line = (f'teacher: {type(teacher.backbone).__name__} {teacher.embed_dims}-d, '
-                f'{depth} blocks, from {source}; its blocks {blocks} (1-indexed, {depth} is '
-                f'the last) align with student blocks {list(model.backbone.feature_blocks)}'
+                f'{depth} blocks, {source}; its blocks {blocks} (1-indexed, {depth} is '
+                f'the last) are the targets of {" and ".join(users)}'
                 f'; runs {max(blocks)} of its {depth} blocks')
         if masks is not None:
             line += (f'; sees {visible + diff} of {geo.num_tokens} tokens per sample '
