@@ -114,37 +114,57 @@ def mmengine_safe_globals():
     return True
 
 
+#: what torchrun sets for each process; ``--launcher pytorch`` reads them
+TORCHRUN_VARIABLES = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
+
+
 def mmengine_cpu_distributed():
-    """mmengine 0.10.7 assumes GPUs in distributed runs: its PyTorch launcher
-    calls ``torch.cuda.set_device`` (``torch._C has no attribute
-    '_cuda_setDevice'`` on CPU torch) and its DDP wrapper passes
-    ``device_ids=[LOCAL_RANK]``, which DDP rejects for CPU modules. Without
-    CUDA, skip the first and pass ``device_ids=None``."""
+    """``--launcher pytorch`` for every entry point (amd_mm's and other
+    packages' train.py, ``Runner.from_cfg``), since MMEngine's launcher is
+    where they all pass:
+
+    * started without torchrun, mmengine 0.10.7 dies on ``KeyError: 'RANK'``
+      (or torch's ``environment variable RANK expected``): name the
+      variables and the command instead;
+    * without CUDA, its launcher calls ``torch.cuda.set_device``
+      (``torch._C has no attribute '_cuda_setDevice'``), the configs'
+      ``backend='nccl'`` needs GPUs (``Distributed package doesn't have NCCL
+      built in``) and its DDP wrapper passes ``device_ids=[LOCAL_RANK]``,
+      which DDP rejects for CPU modules: skip the first, use gloo, pass
+      ``device_ids=None``."""
     import torch
-    if torch.cuda.is_available():
-        return False
     from mmengine.dist import utils
     if getattr(utils._init_dist_pytorch, 'amd_mm_cpu', False):
         return False
     original = utils._init_dist_pytorch
+    cpu = not torch.cuda.is_available()
 
     def _init_dist_pytorch(backend, init_backend='torch', **kwargs):
-        if init_backend != 'torch':
+        unset = [name for name in TORCHRUN_VARIABLES if name not in os.environ]
+        if unset:
+            raise RuntimeError(
+                f'launcher=pytorch (--launcher pytorch) but {", ".join(unset)} '
+                'unset: these are set by torchrun for each process. Start with '
+                '`torchrun --nproc_per_node N tools/train.py CONFIG --launcher pytorch` '
+                '(or tools/dist_train.sh CONFIG N), or leave out --launcher for one process')
+        if not cpu or init_backend != 'torch':
             return original(backend, init_backend=init_backend, **kwargs)
+        if backend == 'nccl':
+            backend = 'gloo'  # NCCL needs GPUs
         torch.distributed.init_process_group(backend=backend, **kwargs)
 
     _init_dist_pytorch.amd_mm_cpu = True
     utils._init_dist_pytorch = _init_dist_pytorch
+    if cpu:
+        from mmengine.model.wrappers.distributed import MMDistributedDataParallel
+        ddp_init = MMDistributedDataParallel.__init__
 
-    from mmengine.model.wrappers.distributed import MMDistributedDataParallel
-    ddp_init = MMDistributedDataParallel.__init__
+        def __init__(self, module, detect_anomalous_params=False, **kwargs):
+            kwargs['device_ids'] = None
+            kwargs.pop('output_device', None)
+            ddp_init(self, module, detect_anomalous_params=detect_anomalous_params, **kwargs)
 
-    def __init__(self, module, detect_anomalous_params=False, **kwargs):
-        kwargs['device_ids'] = None
-        kwargs.pop('output_device', None)
-        ddp_init(self, module, detect_anomalous_params=detect_anomalous_params, **kwargs)
-
-    MMDistributedDataParallel.__init__ = __init__
+        MMDistributedDataParallel.__init__ = __init__
     APPLIED.append('mmengine_cpu_distributed')
     return True
 
@@ -282,6 +302,53 @@ def mmengine_keep_checkpoint_until_saved():
     return True
 
 
+class _AtomicTextFile:
+    """``open(path, 'w')`` whose text appears at ``path`` in one rename when
+    the ``with`` block ends (a temporary file beside it before)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.temporary = f'{path}.tmp{os.getpid()}'
+        self.file = open(self.temporary, 'w')
+
+    def __enter__(self):
+        return self.file
+
+    def __exit__(self, error_type, *args):
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        if error_type is None:
+            os.replace(self.temporary, self.path)
+        else:
+            os.remove(self.temporary)
+        return False
+
+
+def mmengine_atomic_last_checkpoint():
+    """Crash safety: mmengine 0.10.7's CheckpointHook rewrites
+    ``WORK_DIR/last_checkpoint`` (the name ``--resume auto`` reads) in place,
+    so a run killed during that write leaves it empty or cut. Write it to a
+    temporary file and rename it over the old one (``os.replace`` is atomic
+    on POSIX and Windows), through the ``open`` the hook's module looks up."""
+    try:
+        from mmengine.hooks import checkpoint_hook
+    except ImportError:
+        return False
+    if getattr(vars(checkpoint_hook).get('open'), 'amd_mm', False):
+        return False
+
+    def atomic_open(file, mode='r', *args, **kwargs):
+        if mode == 'w' and os.path.basename(str(file)) == 'last_checkpoint':
+            return _AtomicTextFile(file)
+        return open(file, mode, *args, **kwargs)
+
+    atomic_open.amd_mm = True
+    checkpoint_hook.open = atomic_open
+    APPLIED.append('mmengine_atomic_last_checkpoint')
+    return True
+
+
 def mmaction_ava_numpy2():
     """mmaction2 1.2.0's AVA evaluation returns ``np.NAN`` for a class
     detected but absent from the ground truth (``AVAMetric`` then takes the
@@ -306,5 +373,6 @@ def apply_all():
     mmengine_cpu_distributed()
     mmengine_package_configs()
     mmengine_keep_checkpoint_until_saved()
+    mmengine_atomic_last_checkpoint()
     mmaction_ava_numpy2()
     multimodal_transformers5()

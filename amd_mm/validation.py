@@ -1,15 +1,19 @@
 """Start-up checks of a training config that no single part can make alone
-(the dataset's masks against the model, a loader that can produce a batch).
+(the dataset's masks against the model, a loader that can produce a batch,
+the checkpoint to load or resume).
 
 The token geometry is defined once, by the student backbone
 (:attr:`MaskedDistiller.geometry`); the model checks its own parts against it
 when it is built and every batch before the loss. :func:`check_run_config`
-checks the config's dataset against it before anything is built (called by
-``tools/train.py``), and :class:`StartupCheckHook` the built loader before the
-first iteration. Every message names the field and the value.
+checks the config's dataset against it and :class:`StartupCheckHook` the
+built loader before the first iteration. The hook is a default hook of
+``configs/_base_/default_runtime.py``, so every entry point runs these checks
+(``tools/train.py``, ``mim train amd_mm``, ``python -m amd_mm.run PKG:train``,
+``torchrun``, ``Runner.from_cfg``). Every message names the field and the value.
 """
 import copy
 import numbers
+import os.path as osp
 from typing import Iterator, Optional, Tuple
 
 from mmengine.hooks import Hook
@@ -72,6 +76,7 @@ def check_run_config(cfg) -> None:
     Raises:
         ValueError / TypeError: naming both fields and both values.
     """
+    check_run_length(cfg)
     model = cfg.get('model') or {}
     if not isinstance(model, dict) or not isinstance(model.get('neck'), dict):
         return  # not a MaskedDistiller config
@@ -132,12 +137,56 @@ def check_run_config(cfg) -> None:
                     "dict(type='PackInputs', algorithm_keys=['diff_mask'])")
 
 
+def check_run_length(cfg) -> None:
+    """``train_cfg.max_iters`` / ``max_epochs`` a positive int."""
+    train_cfg = cfg.get('train_cfg') or {}
+    for key in ('max_iters', 'max_epochs'):
+        value = train_cfg.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(
+                value, numbers.Integral) or value < 1):
+            raise ValueError(f'train_cfg.{key}={value!r}: expected an int >= 1')
+
+
+def check_checkpoint_path(path, option: str) -> None:
+    """A checkpoint to load or resume from: an existing file (a URL is left
+    to MMEngine), or an error naming the option and saying what is wrong."""
+    if not path or '://' in str(path):
+        return
+    if osp.isdir(path):
+        raise IsADirectoryError(
+            f'{option}={path!r} is a folder: give the checkpoint file inside it (e.g. '
+            f'{osp.join(path, "iter_1000.pth")}), or resume the latest checkpoint of a '
+            'work_dir with --resume and no value')
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{option}={path!r} does not exist')
+
+
 @HOOKS.register_module()
 class StartupCheckHook(Hook):
-    """Fail in seconds, not hang, when the training loader cannot produce a
-    batch (an empty dataset, a ``batch_size`` larger than the dataset with
-    ``drop_last``). ``tools/train.py`` registers it."""
+    """The checks of a run that need the whole config or the built runner:
+
+    * before the run: :func:`check_run_config` (the masks and pipeline
+      against the model, the run's length); the checkpoint to load or
+      resume exists, is a file and fits the model (:func:`check_resume`);
+    * before the first iteration: fail in seconds, not hang, when the
+      training loader cannot produce a batch (an empty dataset, a
+      ``batch_size`` larger than the dataset with ``drop_last``).
+
+    A default hook of ``configs/_base_/default_runtime.py``
+    (``default_hooks.startup_check``), so every entry point runs it.
+    """
     priority = 'VERY_HIGH'
+
+    def before_run(self, runner) -> None:
+        cfg = runner.cfg
+        check_run_config(cfg)
+        load_from = cfg.get('load_from')
+        check_checkpoint_path(load_from, '--resume' if cfg.get('resume') else 'load_from')
+        if cfg.get('resume'):
+            from mmengine.runner import find_latest_checkpoint
+            path = load_from or find_latest_checkpoint(runner.work_dir)
+            if path and '://' not in path:
+                check_resume(runner.model, path, '--resume')
 
     def before_train(self, runner) -> None:
         loader = runner.train_dataloader

@@ -24,7 +24,7 @@ def test_missing_teacher_checkpoint(tmp_path, fashion_root):
 
 def test_missing_load_from(tmp_path, fashion_root):
     train = load_tool('tools/train.py')
-    with pytest.raises(FileNotFoundError, match=r"load_from='/no/ckpt.pth'"):
+    with pytest.raises(FileNotFoundError, match=r"--resume='/no/ckpt.pth' does not exist"):
         train.main(['configs/mae/mae_vit-tiny-p4_fashion-mnist.py', '--work-dir',
                     str(tmp_path), '--resume', '/no/ckpt.pth'])
 

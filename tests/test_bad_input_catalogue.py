@@ -7,6 +7,7 @@ Models are the nano Fashion-MNIST ones, built without a Runner; the whole
 module runs in well under a minute on 2 CPU cores."""
 import copy
 import logging
+import os
 import os.path as osp
 import re
 from contextlib import contextmanager
@@ -17,10 +18,12 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
-from mmpretrain.registry import DATASETS, HOOKS, MODELS, TRANSFORMS
+from mmpretrain.registry import DATASETS, HOOKS, MODELS, PARAM_SCHEDULERS, TRANSFORMS
 
 from conftest import ROOT, config_path, load_tool, masked_batch
 from amd_mm.converters import CheckpointMismatchError, CheckpointReadError
+from amd_mm.engine.hooks import FiniteLossHook, RunSummaryHook
+from amd_mm.engine.hooks.run_summary_hook import model_lines
 from amd_mm.validation import StartupCheckHook, check_run_config
 
 init_default_scope('mmpretrain')
@@ -153,6 +156,86 @@ def bootstrap_before_train(stages, max_iters):
     hook.before_train(FakeLoop(model=model_of('amd'), max_iters=max_iters, iter=0))
 
 
+def logs(pattern, action):
+    """A legitimate setting stated by an info line at start-up."""
+    def check():
+        lines = action()
+        assert sum(bool(re.search(pattern, line)) for line in lines) == 1, lines
+    return check
+
+
+def video_vit(**options):
+    return MODELS.build(dict(dict(type='MaskedVideoViT', img_size=32, patch_size=16,
+                                  num_frames=4, tubelet_size=2, embed_dims=32, depth=1,
+                                  num_heads=2), **options))
+
+
+def nan_loss_at(iteration):
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance('bad-input-catalogue')
+    for key, value in (('loss', float('nan')), ('loss_pixel', 0.5), ('loss_direct', float('nan'))):
+        hub.update_scalar(f'train/{key}', value)
+    FiniteLossHook().after_train_iter(
+        FakeLoop(iter=iteration - 1, message_hub=hub), 0,
+        outputs=dict(loss=None, loss_pixel=None, loss_direct=None))
+
+
+def warmup_longer_than(max_iters, warmup):
+    from mmengine.optim import OptimWrapper
+    optim = OptimWrapper(torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3))
+    schedule = PARAM_SCHEDULERS.build(dict(type='WarmupCosineLR', warmup=warmup, end=max_iters,
+                                           by_epoch=False), default_args=dict(optimizer=optim))
+    RunSummaryHook().before_train(FakeLoop(
+        param_schedulers=[schedule], max_iters=max_iters, train_loop=FakeLoop(),
+        logger=MMLogger.get_current_instance()))
+
+
+@contextmanager
+def environment_without(*names):
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def launch_without_torchrun():
+    from mmengine.dist import utils
+    with environment_without('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+        utils._init_dist_pytorch('nccl')
+
+
+def image_folder(root, names):
+    """A MaskedImageNet folder (one class) of real PNGs and files named
+    ``*.png`` that are not images."""
+    from PIL import Image
+    folder = osp.join(root, 'class_a')
+    os.makedirs(folder, exist_ok=True)
+    for name in names:
+        path = osp.join(folder, name)
+        if name.startswith('bad'):
+            with open(path, 'w') as f:
+                f.write('not an image\n')
+        else:
+            Image.fromarray(np.full((8, 8, 3), 128, np.uint8)).save(path)
+    return DATASETS.build(dict(type='MaskedImageNet', data_root=str(root), data_prefix='',
+                               with_label=False,
+                               pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')]))
+
+
+def bad_image_skipped(root):
+    dataset = image_folder(root, ['bad.png', 'good0.png', 'good1.png'])
+    index = [osp.basename(dataset.get_data_info(i)['img_path'])
+             for i in range(len(dataset))].index('bad.png')
+    assert dataset[index]['inputs'].shape == (3, 8, 8)  # another, good image
+
+
+def auto_scale_lr_without_base(tmp_path):
+    train = load_tool('tools/train.py')
+    cfg = Config(dict(model=dict(type='X'), auto_scale_lr=dict(enable=False)))
+    train.merge_args(cfg, train.parse_args(['x.py', '--auto-scale-lr']))
+
+
 def resume_other_config(tmp_path, files):
     train = load_tool('tools/train.py')
     train.main([config_path('mae/mae_vit-nano-p4_fashion-mnist.py'), '--work-dir',
@@ -164,9 +247,11 @@ def resume_other_config(tmp_path, files):
 # --------------------------------------------------------------------------
 # (id, kind, action(tmp_path, files), exception or 'warning', pattern)
 # kind: early (at build / config time), step (before the first optimizer
-# step), warning (one start-up line), mmengine (MMEngine's own message)
+# step), stop (the run stops at the iteration it happens), warning (one
+# warning line: legitimate but unusual, or a bad sample skipped), logged
+# (legitimate, stated by a start-up line), mmengine (MMEngine's own message)
 
-E, S, W, M = 'early', 'step', 'warning', 'mmengine'
+E, S, T, W, L, M = 'early', 'step', 'stop', 'warning', 'logged', 'mmengine'
 CASES = [
     # token geometry: the student backbone defines it
     ('neck-grid', E, lambda t, f: build(**{'model.neck.grid': (7, 7)}),
@@ -297,7 +382,7 @@ CASES = [
      CheckpointMismatchError, r"--resume '.*dmae\.pth' was written by another model"),
     ('resume-missing', E, lambda t, f: load_tool('tools/train.py').main([
         config_path('mae/mae_vit-nano-p4_fashion-mnist.py'), '--work-dir', str(t),
-        '--resume', '/no/ckpt.pth']), FileNotFoundError, r"load_from='/no/ckpt\.pth'"),
+        '--resume', '/no/ckpt.pth']), FileNotFoundError, r"--resume='/no/ckpt\.pth' does not"),
     # data
     ('num-samples-zero', E, lambda t, f: DATASETS.build(dict(
         type='IdxImageDataset', data_root=osp.join(ROOT, 'data/fashion-mnist'),
@@ -341,6 +426,61 @@ CASES = [
     ('dbot-stage-blocks-count', E, lambda t, f: HOOKS.build(dict(
         type='TeacherBootstrapHook', stages=[5], stage_feature_blocks=[(4, )])),
      ValueError, r'stage_feature_blocks'),
+    # ranges checked at build
+    ('drop-path-rate-above-one', E, lambda t, f: build(**{'model.backbone.drop_path_rate': 1.5}),
+     ValueError, r'backbone.*drop_path_rate=1\.5.*\[0, 1\)'),
+    ('drop-path-rate-negative', E, lambda t, f: build(**{'model.backbone.drop_path_rate': -0.1}),
+     ValueError, r'backbone.*drop_path_rate=-0\.1.*\[0, 1\)'),
+    ('decoder-drop-path-rate', E,
+     lambda t, f: build(**{'model.neck.decoder.drop_path_rate': 1.0}),
+     ValueError, r'neck\.decoder.*drop_path_rate=1\.0'),
+    ('student-heads-indivisible', E, lambda t, f: build(**{'model.backbone.arch.num_heads': 3}),
+     ValueError, r'backbone.*embed_dims=64 is not divisible by num_heads=3.*num_heads=4'),
+    ('teacher-heads-indivisible', E,
+     lambda t, f: build(**{'model.teacher.backbone.arch.num_heads': 3}),
+     ValueError, r'embed_dims=128 is not divisible by num_heads=3'),
+    ('decoder-heads-indivisible', E, lambda t, f: build(**{'model.neck.decoder.num_heads': 3}),
+     ValueError, r'neck\.decoder.*embed_dims=64 is not divisible by num_heads=3'),
+    ('generator-heads-indivisible', E, lambda t, f: build(**{'model.neck.generator.num_heads': 3}),
+     ValueError, r'neck\.generator.*embed_dims=128 is not divisible by num_heads=3'),
+    ('generator-depth-zero', E, lambda t, f: build(**{'model.neck.generator.depth': 0}),
+     ValueError, r'neck\.generator.*depth=0.*>= 1'),
+    ('video-frames-not-multiple-of-tubelet', E, lambda t, f: video_vit(num_frames=7),
+     ValueError, r'num_frames=7 is not a multiple of tubelet_size=2.*6 or 8'),
+    ('video-heads-indivisible', E, lambda t, f: video_vit(num_heads=3),
+     ValueError, r'embed_dims=32 is not divisible by num_heads=3'),
+    ('max-iters-zero', E, lambda t, f: check_run_config(amd_cfg(**{'train_cfg.max_iters': 0})),
+     ValueError, r'train_cfg\.max_iters=0.*>= 1'),
+    ('schedule-end-zero', E, lambda t, f: warmup_longer_than(0, 10),
+     ValueError, r'param_scheduler\.end=0.*train_cfg\.max_iters'),
+    ('preprocessor-mean-3-on-1-channel', E, lambda t, f: build(**{
+        'model.data_preprocessor.mean': [1., 2., 3.], 'model.data_preprocessor.std': [1., 1., 1.]}),
+     ValueError, r'data_preprocessor\.mean has 3 values.*1 input channel'),
+    # launch options and paths
+    ('auto-scale-lr-without-base', E, lambda t, f: auto_scale_lr_without_base(t),
+     ValueError, r'--auto-scale-lr needs auto_scale_lr = dict\(base_batch_size=N\)'),
+    ('launcher-pytorch-without-torchrun', E, lambda t, f: launch_without_torchrun(),
+     RuntimeError, r'RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT unset.*torchrun'),
+    ('teacher-checkpoint-folder', E, lambda t, f: build(**{'model.teacher.checkpoint': str(t)}),
+     IsADirectoryError, r'teacher\.checkpoint.*is a folder'),
+    ('teacher-checkpoint-sha256', E, lambda t, f: build(**{
+        'model.teacher.checkpoint': dict(_delete_=True, path=f['student'], sha256='0' * 64)}),
+     CheckpointReadError,
+     r'checkpoint\.path=.*student\.pth.*SHA-256 [0-9a-f]{64}.*checkpoint\.sha256=0{64}'),
+    ('resume-folder', E, lambda t, f: load_tool('tools/train.py').main([
+        config_path('mae/mae_vit-nano-p4_fashion-mnist.py'), '--work-dir', str(t),
+        '--resume', str(t)]), IsADirectoryError, r'--resume=.* is a folder.*\.pth'),
+    # during the run
+    ('non-finite-loss', T, lambda t, f: nan_loss_at(3),
+     FloatingPointError, r'non-finite loss at iteration 3: loss_direct \(.*loss_pixel=0\.5'),
+    ('run-ends-inside-warmup', W, warns(r'ends inside its warm-up.*max_iters=50',
+                                         lambda: warmup_longer_than(50, 100)), None, None),
+    ('bad-image-skipped', W, lambda t, f: None, None, None),
+    ('all-images-fail', S, lambda t, f: image_folder(t, ['bad0.png', 'bad1.png'])[0],
+     RuntimeError, r'every image of MaskedImageNet\.data_root=.*\(2 of 2\)'),
+    ('teacher-blocks-0-indexed', L, logs(
+        r'teacher:.*its blocks \[2, 5\] \(1-indexed, 6 is the last\).*runs 5 of its 6',
+        lambda: model_lines(build(**{'model.teacher.feature_blocks': (2, 5)}), AMD)), None, None),
     # covered by MMEngine itself
     ('unknown-type', M, lambda t, f: build(**{'model.neck.type': 'DistillNek'}),
      KeyError, r'DistillNek'),
@@ -360,14 +500,18 @@ def prepared(files, tmp_path_factory):
 
 def test_catalogue_size():
     kinds = [c[1] for c in CASES]
-    assert len(CASES) >= 45 and len({c[0] for c in CASES}) == len(CASES)
-    assert {E, S, W, M} <= set(kinds)
+    assert len(CASES) >= 90 and len({c[0] for c in CASES}) == len(CASES)
+    assert {E, S, T, W, L, M} <= set(kinds)
 
 
 @pytest.mark.parametrize('case', CASES, ids=[c[0] for c in CASES])
 def test_bad_input(case, prepared, tmp_path):
     name, kind, action, error, pattern = case
-    if kind == W:
+    if name == 'bad-image-skipped':
+        warns(r'skipped image .*bad\.png: .* \(1 skipped so far\)',
+              lambda: bad_image_skipped(tmp_path))()
+        return
+    if kind in (W, L):
         action()
         return
     with pytest.raises(error) as info:

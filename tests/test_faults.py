@@ -142,3 +142,28 @@ def test_checkpoint_fix_is_idempotent():
     from amd_mm import compat
     assert 'mmengine_keep_checkpoint_until_saved' in compat.APPLIED
     assert compat.mmengine_keep_checkpoint_until_saved() is False
+
+
+def test_last_checkpoint_is_renamed_into_place(tmp_path):
+    """MMEngine's CheckpointHook writes ``last_checkpoint`` through the
+    ``open`` of its module: the new name appears in one rename, and a write
+    that dies half-way leaves the old one and no temporary file."""
+    from mmengine.hooks import checkpoint_hook
+    from amd_mm import compat
+    assert 'mmengine_atomic_last_checkpoint' in compat.APPLIED
+    assert compat.mmengine_atomic_last_checkpoint() is False  # idempotent
+    path = tmp_path / 'last_checkpoint'
+    path.write_text('iter_2.pth')
+    with pytest.raises(RuntimeError):
+        with checkpoint_hook.open(str(path), 'w') as f:
+            f.write('iter_4')
+            assert path.read_text() == 'iter_2.pth'  # not visible before the rename
+            raise RuntimeError('killed mid-write')
+    assert path.read_text() == 'iter_2.pth' and os.listdir(tmp_path) == ['last_checkpoint']
+    with checkpoint_hook.open(str(path), 'w') as f:
+        f.write('iter_4.pth')
+    assert path.read_text() == 'iter_4.pth' and os.listdir(tmp_path) == ['last_checkpoint']
+    other = tmp_path / 'other.txt'
+    with checkpoint_hook.open(str(other), 'w') as f:  # any other file: the builtin
+        f.write('x')
+    assert other.read_text() == 'x'

@@ -1,6 +1,7 @@
-"""amd_mm/engine/schedulers/warmup_cosine.py: the same learning rates as
-MMEngine's LinearLR + CosineAnnealingLR list it replaces, and a state that
-resumes."""
+"""amd_mm/engine/schedulers/warmup_cosine.py: MAE's warm-up (base lr at
+step ``warmup``) then MMEngine's cosine, and a state that resumes."""
+import math
+
 import pytest
 import torch
 from mmengine.optim import OptimWrapper
@@ -22,7 +23,10 @@ def _lrs(schedulers, optim, steps):
 
 
 @pytest.mark.parametrize('by_epoch', [False, True])
-def test_equals_linear_then_cosine(by_epoch):
+def test_warmup_then_cosine(by_epoch):
+    """lr(i) = base * (f + (1 - f) * i / W) for i <= W, then the cosine from
+    the base lr at W to eta_min at the end (epochs counted in iterations
+    when converted)."""
     init_default_scope('mmpretrain')
     convert = dict(convert_to_iter_based=True) if by_epoch else {}
     length = dict(epoch_length=3) if by_epoch else {}
@@ -30,14 +34,27 @@ def test_equals_linear_then_cosine(by_epoch):
     ours = PARAM_SCHEDULERS.build(
         dict(type='WarmupCosineLR', warmup=4, end=20, start_factor=1e-3, eta_min=1e-5,
              by_epoch=by_epoch, **convert), default_args=dict(optimizer=a, **length))
-    b = _optimizer()
-    reference = [PARAM_SCHEDULERS.build(cfg, default_args=dict(optimizer=b, **length)) for cfg in (
-        dict(type='LinearLR', start_factor=1e-3, by_epoch=by_epoch, begin=0, end=4, **convert),
-        dict(type='CosineAnnealingLR', T_max=16, by_epoch=by_epoch, begin=4, end=20,
-             eta_min=1e-5, **convert))]
-    steps = 20 * (3 if by_epoch else 1) + 2
-    assert ours.by_epoch is reference[0].by_epoch
-    assert _lrs([ours], a, steps) == _lrs(reference, b, steps)
+    unit = 3 if by_epoch else 1
+    W, end, base, f = 4 * unit, 20 * unit, 1e-3, 1e-3
+    expected = [base * (f + (1 - f) * i / W) if i <= W else
+                1e-5 + (base - 1e-5) * (1 + math.cos(math.pi * (i - W) / (end - W))) / 2
+                for i in range(end)]
+    assert ours.by_epoch is False  # converted: stepped per iteration
+    assert _lrs([ours], a, end) == pytest.approx(expected, rel=1e-6, abs=1e-12)
+
+
+@pytest.mark.parametrize('warmup', [1, 2])
+def test_short_warmup_reaches_the_base_lr(warmup):
+    """warmup=1: step 0 at start_factor x lr, step 1 (the 2nd iteration) at lr."""
+    init_default_scope('mmpretrain')
+    a = _optimizer()
+    ours = PARAM_SCHEDULERS.build(
+        dict(type='WarmupCosineLR', warmup=warmup, end=10, start_factor=1e-3, by_epoch=False),
+        default_args=dict(optimizer=a))
+    lrs = _lrs([ours], a, 4)
+    assert lrs[0] == pytest.approx(1e-6)
+    assert lrs[warmup] == pytest.approx(1e-3)
+    assert lrs[warmup + 1] < 1e-3
 
 
 def test_state_dict_resumes():
@@ -54,15 +71,13 @@ def test_state_dict_resumes():
 
 
 def test_a_run_shorter_than_the_warmup_only_warms_up():
-    """As the LinearLR + CosineAnnealingLR list did when a short run stopped
-    before the cosine's begin."""
+    """A short run stopped before the cosine's begin: the warm-up's line."""
     init_default_scope('mmpretrain')
-    a, b = _optimizer(), _optimizer()
+    a = _optimizer()
     ours = PARAM_SCHEDULERS.build(dict(type='WarmupCosineLR', warmup=10, end=4, by_epoch=False),
                                   default_args=dict(optimizer=a))
-    linear = PARAM_SCHEDULERS.build(dict(type='LinearLR', start_factor=1e-3, begin=0, end=10,
-                                         by_epoch=False), default_args=dict(optimizer=b))
-    assert _lrs([ours], a, 4) == _lrs([linear], b, 4)
+    f = 1e-3
+    assert _lrs([ours], a, 4) == pytest.approx([1e-3 * (f + (1 - f) * i / 10) for i in range(4)])
     with pytest.raises(ValueError, match='warmup'):
         PARAM_SCHEDULERS.build(dict(type='WarmupCosineLR', warmup=-1, end=10),
                                default_args=dict(optimizer=_optimizer()))

@@ -10,8 +10,7 @@ import sys
 
 import amd_mm  # noqa: E402,F401  (compat fixes + registration)
 from amd_mm.extras import check_config  # noqa: E402
-from amd_mm.validation import StartupCheckHook, check_resume, check_run_config  # noqa: E402
-from mmengine.hooks import Hook, LoggerHook  # noqa: E402
+from amd_mm.validation import check_checkpoint_path  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
@@ -71,7 +70,12 @@ def merge_args(cfg, args):
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.auto_scale_lr:
-        cfg.setdefault('auto_scale_lr', {})['enable'] = True
+        scale = dict(cfg.get('auto_scale_lr') or {})
+        if 'base_batch_size' not in scale:
+            raise ValueError(
+                '--auto-scale-lr needs auto_scale_lr = dict(base_batch_size=N) in the config: '
+                'N is the total batch (all processes) its lr is written for')
+        cfg.auto_scale_lr = dict(scale, enable=True)
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(key)
         if loader is None:
@@ -104,47 +108,15 @@ def add_tensorboard(cfg):
     visualizer['vis_backends'] = backends
 
 
-class AutoLogInterval(Hook):
-    """Lower the logger interval of a short run so that it prints about
-    ``lines`` progress lines (at least one every ``interval`` iterations as
-    configured, never less than 1); a run of 10 intervals or more keeps the
-    configured interval. Registered by :func:`main` when the config says
-    ``auto_log_interval = True`` (configs/_base_/default_runtime.py) and
-    ``--cfg-options`` does not set ``default_hooks.logger``; a config that
-    wants its interval kept as is sets ``auto_log_interval = False``."""
-    priority = 'VERY_HIGH'
-
-    def __init__(self, lines=10):
-        self.lines = lines
-
-    def before_train(self, runner):
-        from mmengine.runner import EpochBasedTrainLoop
-        per_epoch = (len(runner.train_dataloader)
-                     if isinstance(runner.train_loop, EpochBasedTrainLoop) else None)
-        length = per_epoch or runner.max_iters
-        for hook in runner.hooks:
-            if isinstance(hook, LoggerHook):
-                interval = max(1, min(hook.interval, length // self.lines))
-                if interval != hook.interval:
-                    runner.logger.info(
-                        f'logging every {interval} iterations (a {length}-iteration '
-                        f'{"epoch" if per_epoch else "run"}; configured {hook.interval})')
-                    hook.interval = interval
-
-
 def finalize(cfg):
-    """Settings that depend on the machine, and start-up checks that would
-    otherwise fail minutes later."""
-    import torch
-    dist_cfg = cfg.get('env_cfg', {}).get('dist_cfg', {})
-    if dist_cfg.get('backend') == 'nccl' and not torch.cuda.is_available():
-        dist_cfg['backend'] = 'gloo'  # NCCL needs GPUs
+    """What mmpretrain's train.py also does, and a check that would otherwise
+    come after the model is built. The other start-up checks, the summary,
+    the CPU gloo switch and the short-run log interval apply to every entry
+    point: default hooks of configs/_base_/default_runtime.py and
+    amd_mm.compat."""
     if cfg.get('data_preprocessor') is not None:
         cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
-    load_from = cfg.get('load_from')
-    if load_from and '://' not in load_from and not osp.isfile(load_from):
-        raise FileNotFoundError(f'load_from={load_from!r} does not exist')
-    check_run_config(cfg)  # the dataset's masks and pipeline against the model
+    check_checkpoint_path(cfg.get('load_from'), '--resume' if cfg.get('resume') else 'load_from')
     return cfg
 
 
@@ -155,14 +127,6 @@ def main(argv=None):
     cfg = merge_args(Config.fromfile(args.config), args)
     check_config(cfg, args.config)  # names the extra for a missing mmaction2/mmdet
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    if cfg.get('auto_log_interval', False):
-        runner.register_hook(AutoLogInterval())
-    runner.register_hook(StartupCheckHook())  # an empty loader fails, not hangs
-    if cfg.get('resume'):
-        from mmengine.runner import find_latest_checkpoint
-        path = cfg.get('load_from') or find_latest_checkpoint(cfg.work_dir)
-        if path and '://' not in path:
-            check_resume(runner.model, path, '--resume')
     runner.train()
     return runner
 

@@ -16,7 +16,8 @@ releases, exporting a student to the downstream packages.
 from .checks import (CheckpointMismatchError, CheckpointReadError, IncompleteCheckpointError,
                      TeacherCheckpointError, check_complete, check_state_dict)
 from .export import TO, export_file, to_mmaction2, to_mmpretrain, to_mmseg, to_timm
-from .io import load_checkpoint, load_vit_checkpoint, save_checkpoint
+from .io import (check_sha256, file_sha256, load_checkpoint, load_vit_checkpoint,
+                 save_checkpoint)
 from .keys import (backbone_of, final_norm_slot, layout_of, mmpretrain_to_timm,
                    move_final_norm, rename_keys, strip_prefix, timm_vit_to_mmpretrain,
                    unwrap_state_dict, videomae_to_mmaction)
@@ -26,7 +27,8 @@ from .official import (FROM_OFFICIAL, from_official_amd, from_official_dbot,
 
 __all__ = ['FROM_OFFICIAL', 'CheckpointMismatchError', 'CheckpointReadError', 'IncompleteCheckpointError',
            'TO', 'TeacherCheckpointError', 'backbone_of', 'check_complete',
-           'check_state_dict', 'export_file', 'final_norm_slot', 'from_official_amd',
+           'check_sha256', 'check_state_dict', 'export_file', 'file_sha256',
+           'final_norm_slot', 'from_official_amd',
            'from_official_dbot', 'from_official_dmae', 'from_official_mae',
            'from_official_videomae', 'layout_of', 'load_checkpoint',
            'load_vit_checkpoint', 'mmpretrain_to_timm', 'move_final_norm', 'rename_keys',

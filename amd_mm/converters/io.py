@@ -2,6 +2,7 @@
 ViT, and writing a converted one."""
 import argparse
 import contextlib
+import hashlib
 import os
 import os.path as osp
 from typing import Callable, Optional
@@ -36,6 +37,27 @@ def load_checkpoint(path: str) -> dict:
         raise CheckpointReadError(f'checkpoint {path!r} holds a {type(checkpoint).__name__}, '
                                   'not a dict of weights')
     return checkpoint
+
+
+def file_sha256(path: str) -> str:
+    """The SHA-256 of a file, as ``sha256sum`` prints it."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_sha256(path: str, expected: str, field: str, hash_field: str) -> None:
+    """Refuse a file whose SHA-256 is not the recorded one (another or a
+    re-made file than the config was written for), naming the file, both
+    fields and both hashes."""
+    actual = file_sha256(path)
+    if actual != str(expected).strip().lower():
+        raise CheckpointReadError(
+            f'{field}={path!r} has SHA-256 {actual}, but {hash_field}={expected}: the '
+            'file is not the one the config was written for. Re-download or re-make it, '
+            f'or, to use another file on purpose, update {hash_field}')
 
 
 def save_checkpoint(checkpoint: dict, path: str) -> str:

@@ -2,10 +2,10 @@
 import os.path as osp
 
 from mmaction.datasets import VideoDataset
-from mmengine.logging import MMLogger
 
 from ..paths import resolve
 from ..registry import DATASETS
+from .skipping import SkipUnreadableSamples
 from .transforms.asymmetric_masking import MaskingFieldMixin
 
 # What a corrupt, unreadable, missing or too-short video raises in the
@@ -22,18 +22,16 @@ except ImportError:  # no decord: nothing of it to catch
 
 
 @DATASETS.register_module()
-class SkippingVideoDataset(MaskingFieldMixin, VideoDataset):
+class SkippingVideoDataset(SkipUnreadableSamples, MaskingFieldMixin, VideoDataset):
     """``mmaction.VideoDataset`` (annotation lines ``path label``) for
     pre-training on large, imperfect video collections.
 
     When the pipeline fails on a video (corrupt or truncated file, not a
     video, missing, or shorter than
     :class:`~amd_mm.datasets.transforms.CheckVideoLength` allows) the warning
-    ``skipped video <path>: <reason> (<n> skipped so far)`` is logged through
-    MMLogger and another random video is drawn (MMEngine's refetch, at most
-    ``max_refetch`` times in a row). ``n`` counts per process, i.e. per
-    dataloader worker. In ``test_mode`` the error is raised instead:
-    evaluation must not change its sample set silently.
+    ``skipped video <path>: <reason> (<n> skipped so far)`` is logged and
+    another random video is drawn (:class:`SkipUnreadableSamples`; in
+    ``test_mode`` the error is raised instead).
 
     Repeated augmentation (official ``--num_sample 4``) is the pipeline's
     job: :class:`~amd_mm.datasets.transforms.RepeatedViews` decodes a video
@@ -46,9 +44,14 @@ class SkippingVideoDataset(MaskingFieldMixin, VideoDataset):
             (``ann_file``, ``data_prefix=dict(video=...)``, ``pipeline``).
     """
 
+    skip_errors = VIDEO_ERRORS
+    sample_kind = 'video'
+    path_key = 'filename'
+
+    def source(self) -> str:
+        return f'SkippingVideoDataset.ann_file={self.ann_file!r}'
+
     def __init__(self, *args, **kwargs):
-        self.num_skipped = 0
-        self.failed = set()  # indices that failed at least once (this process)
         if not kwargs.get('data_root'):  # shipped relative paths work from any folder
             if 'ann_file' in kwargs:
                 kwargs['ann_file'] = resolve(kwargs['ann_file'])
@@ -90,22 +93,3 @@ class SkippingVideoDataset(MaskingFieldMixin, VideoDataset):
         if not data_list:
             raise ValueError(f'SkippingVideoDataset.ann_file={self.ann_file!r} lists no video')
         return data_list
-
-    def prepare_data(self, idx):
-        try:
-            return super().prepare_data(idx)
-        except VIDEO_ERRORS as error:
-            if self.test_mode:
-                raise
-            self.num_skipped += 1
-            self.failed.add(idx)
-            if len(self.failed) >= len(self):
-                raise RuntimeError(
-                    f'every video of SkippingVideoDataset.ann_file={self.ann_file!r} failed '
-                    f'({len(self.failed)} of {len(self)}); the last: '
-                    f'{type(error).__name__}: {error}') from error
-            path = self.get_data_info(idx).get('filename')
-            reason = f'{type(error).__name__}: {error}'.splitlines()[0]
-            MMLogger.get_current_instance().warning(
-                f'skipped video {path}: {reason} ({self.num_skipped} skipped so far)')
-            return None  # MMEngine's __getitem__ then draws another index

@@ -35,12 +35,14 @@ train_pipeline = [
     dict(type='RepeatedViews', num_views={{_base_.num_views}}, transforms=view_transforms),
     dict(type='PackInputs', input_key='imgs', algorithm_keys=['diff_mask']),
 ]
+batch_size = 8
 train_dataloader = dict(
-    batch_size=8, num_workers=1, persistent_workers=False,
+    batch_size=batch_size, num_workers=1, persistent_workers=False,
     dataset=dict(ann_file=ann_file, data_prefix=dict(video=data_root),
                  pipeline=train_pipeline,
                  masking=dict(input_size=token_grid, student_mask_ratio=0.75,
                               teacher_mask_ratio=0.5)))
+auto_scale_lr = dict(base_batch_size=batch_size)  # the lr is for this batch, one process
 # Teacher targets normalised per token (LayerNorm without affine, as dBOT's
 # targets), where the official AMD regresses raw residual-stream features:
 # this teacher's blocks 3/6 made the raw direct + generated losses ~1.4e3,
@@ -51,8 +53,9 @@ feature_loss = dict(type='TokenAlignLoss', criterion='l2', target_norm='layer_no
 model = dict(
     head=dict(direct_loss=feature_loss, gen_loss=feature_loss),
     backbone=dict(img_size=img_size, num_frames=clip_len),
-    teacher=dict(checkpoint=teacher_checkpoint,
-                 backbone=dict(img_size=img_size, num_frames=clip_len)))
+    teacher=dict(checkpoint=dict(path=teacher_checkpoint, sha256=teacher_sha256),
+                 backbone=dict(img_size=img_size, num_frames=clip_len)),
+    neck=dict(grid=token_grid))
 max_iters = 1000
 train_cfg = dict(max_iters=max_iters)
 default_hooks = dict(checkpoint=dict(interval=max_iters))

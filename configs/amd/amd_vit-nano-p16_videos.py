@@ -34,11 +34,14 @@ train_pipeline = [
     dict(type='RepeatedViews', num_views=num_views, transforms=view_transforms),
     dict(type='PackInputs', input_key='imgs', algorithm_keys=['diff_mask']),
 ]
+batch_size = 1  # 1 video x 4 views
 train_dataloader = dict(
-    batch_size=1, num_workers=2, pin_memory=False,  # 1 video x 4 views
+    batch_size=batch_size, num_workers=2, pin_memory=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(ann_file=ann_file, data_prefix=dict(video=data_root),
                  pipeline=train_pipeline, masking=dict(input_size=token_grid)))
+# the lr is for this batch on one process (--auto-scale-lr)
+auto_scale_lr = dict(base_batch_size=batch_size)
 
 video_vit = dict(type='MaskedVideoViT', img_size=img_size, patch_size=16,
                  num_frames=clip_len, tubelet_size=2)
@@ -46,7 +49,9 @@ model = dict(
     type='AMD',
     data_preprocessor={{_base_.data_preprocessor}},
     backbone=dict(video_vit, embed_dims=64, depth=4, num_heads=4, feature_blocks=(2, 4)),
-    teacher=dict(type='FrozenTeacher', feature_blocks=(3, 6), checkpoint=teacher_checkpoint,
+    # a dict, so that a child can add the file's sha256 (checked when built)
+    teacher=dict(type='FrozenTeacher', feature_blocks=(3, 6),
+                 checkpoint=dict(path=teacher_checkpoint),
                  backbone=dict(video_vit, embed_dims=128, depth=6, num_heads=4)),
     neck=dict(
         # widths, grid and CLS count are taken from the student and teacher

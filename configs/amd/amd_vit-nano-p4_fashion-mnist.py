@@ -18,7 +18,8 @@ model = dict(
     data_preprocessor={{_base_.data_preprocessor}},
     backbone=dict(vit, arch=student_arch, feature_blocks=(2, 4)),
     teacher=dict(type='FrozenTeacher', backbone=dict(vit, arch=teacher_arch),
-                 feature_blocks=(3, 6), checkpoint=teacher_checkpoint),
+                 feature_blocks=(3, 6),
+                 checkpoint=dict(path=teacher_checkpoint, sha256=teacher_sha256)),
     neck=dict(
         # widths, grid and CLS count are taken from the student and teacher
         type='DistillNeck', projection='linear',

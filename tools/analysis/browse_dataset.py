@@ -17,9 +17,7 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-
-import amd_mm  # noqa: E402,F401
+import amd_mm  # noqa: F401
 
 PACKAGES = dict(mmdet='mmdet', mmaction='mmaction2', mmseg='mmsegmentation',
                 mmpretrain='mmpretrain')

@@ -17,9 +17,7 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-
-from amd_mm.benchmark.report import giga  # noqa: E402
+from amd_mm.benchmark.report import giga
 
 PACKAGES = dict(mmdet='mmdet', mmaction='mmaction2', mmseg='mmsegmentation',
                 mmpretrain='mmpretrain')

@@ -8,15 +8,23 @@ from ...registry import PARAM_SCHEDULERS
 
 @PARAM_SCHEDULERS.register_module()
 class WarmupCosineLR(_ParamScheduler):
-    """MMEngine's ``LinearLR`` warm-up followed by ``CosineAnnealingLR``, the
-    schedule of MAE, AMD, DMAE and dBOT, configured by name instead of by
-    list index: ``param_scheduler.warmup``, ``param_scheduler.end``.
+    """A linear warm-up followed by cosine annealing, the schedule of MAE, AMD,
+    DMAE and dBOT, configured by name instead of by list index:
+    ``param_scheduler.warmup``, ``param_scheduler.end``.
 
-    It builds and steps exactly those two MMEngine schedulers (same values,
-    same checkpoint contents per part); ``end`` defaults to the run's
-    ``max_epochs``/``max_iters`` (MMEngine's Runner fills it). It is a
-    ``_ParamScheduler`` for the Runner's type checks, with every method
-    delegated to its parts (the base constructor is not run).
+    As in MAE (``lr_sched.adjust_learning_rate``), a warm-up of ``warmup``
+    steps rises linearly from ``start_factor`` and reaches the base lr at
+    step ``begin + warmup``, where the cosine starts: ``warmup=1`` trains
+    step 0 at ``start_factor`` x lr and step 1 at lr. (MMEngine's ``LinearLR``
+    with ``end=begin + warmup`` reaches the base lr one step early and, with
+    ``warmup=1``, never: the cosine then starts from ``start_factor`` x lr.)
+
+    It builds and steps MMEngine's ``LinearLR`` (over ``warmup + 1`` steps,
+    sharing its last one with the cosine's first) and ``CosineAnnealingLR``;
+    ``end`` defaults to the run's ``max_epochs``/``max_iters`` (MMEngine's
+    Runner fills it). It is a ``_ParamScheduler`` for the Runner's type
+    checks, with every method delegated to its parts (the base constructor
+    is not run).
 
     Args:
         optimizer: the optimizer wrapper (given by the Runner).
@@ -50,23 +58,29 @@ class WarmupCosineLR(_ParamScheduler):
                  by_epoch: bool = True,
                  convert_to_iter_based: bool = False,
                  epoch_length: Optional[int] = None):
-        if warmup < 0 or end <= begin:
-            raise ValueError(f'WarmupCosineLR needs warmup >= 0 and end > begin, got '
-                             f'warmup={warmup}, begin={begin}, end={end}')
+        if warmup < 0:
+            raise ValueError(f'param_scheduler.warmup={warmup}: expected >= 0 (0 for none)')
+        if end <= begin:
+            raise ValueError(
+                f'param_scheduler.end={end} must be > param_scheduler.begin={begin} (end '
+                'defaults to train_cfg.max_iters / max_epochs, which must be > 0)')
         common = dict(by_epoch=by_epoch)
         if convert_to_iter_based:
-            common.update(convert_to_iter_based=True)
+            if not epoch_length:
+                raise ValueError('WarmupCosineLR(convert_to_iter_based=True) needs '
+                                 f'epoch_length > 0, got {epoch_length!r}')
+            # in iterations here, so that the extra warm-up step is one iteration
+            begin, warmup, end = (int(v * epoch_length) for v in (begin, warmup, end))
+            common = dict(by_epoch=False)
         parts = []
-        if warmup:
+        if warmup:  # its last step (factor 1) is the cosine's first: base lr at begin + warmup
             parts.append(dict(type='LinearLR', start_factor=start_factor, begin=begin,
-                              end=begin + warmup, **common))
+                              end=begin + warmup + 1, **common))
         if begin + warmup < end:  # else the run ends within the warm-up
             parts.append(dict(type='CosineAnnealingLR', T_max=end - begin - warmup,
                               begin=begin + warmup, end=end, eta_min=eta_min,
                               eta_min_ratio=eta_min_ratio, **common))
         default_args = dict(optimizer=optimizer)
-        if epoch_length is not None:
-            default_args['epoch_length'] = epoch_length
         self.schedulers: List = [PARAM_SCHEDULERS.build(part, default_args=default_args)
                                  for part in parts]
         self.optimizer = optimizer

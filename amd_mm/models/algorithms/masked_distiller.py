@@ -76,6 +76,7 @@ class MaskedDistiller(BaseSelfSupervisor):
         if self.teacher is not None:  # its input transform: from the student's batch
             self.teacher.adapt_to(self.geometry, self.input_norm)
         self._check_wiring()
+        self._check_preprocessor()
 
     def _check_wiring(self):
         """Fail at build time, naming the fields, when the parts disagree."""
@@ -100,6 +101,19 @@ class MaskedDistiller(BaseSelfSupervisor):
             MMLogger.get_current_instance().warning(
                 'teacher has no checkpoint (model.teacher.checkpoint=None): distilling '
                 'from a randomly initialised teacher')
+
+    def _check_preprocessor(self):
+        """The data preprocessor's mean/std against the student's input
+        channels (broadcasting would otherwise turn 1-channel images into 3
+        channels, reported at the first batch as a wrong input size)."""
+        for name in ('mean', 'std'):
+            value = getattr(self.data_preprocessor, name, None)
+            channels = self.geometry.in_channels
+            if isinstance(value, torch.Tensor) and value.numel() not in (1, channels):
+                raise ValueError(
+                    f'data_preprocessor.{name} has {value.numel()} values but the student '
+                    f'backbone takes {channels} input channel(s) (backbone in_channels): '
+                    f'give {channels} value(s)')
 
     #: whether a teacher without checkpoint is expected (dBOT bootstraps it);
     #: otherwise it is legitimate but logged with a warning at build time

@@ -1,5 +1,6 @@
 """Video ViT for masked distillation (student or teacher), in MMAction2's
 ``VisionTransformer`` layout."""
+import inspect
 from typing import Sequence
 
 import torch
@@ -9,7 +10,14 @@ from mmaction.models.backbones.vit_mae import Attention, VisionTransformer
 from ...registry import MMACTION_MODELS, register_model
 from ...converters.keys import videomae_to_mmaction
 from ..utils.init import mae_init_
+from ..utils.ranges import check_transformer
 from .masked_encoder import MaskedEncoderMixin, TokenGeometry
+
+
+# MMAction2's VisionTransformer defaults of the settings checked at build
+_VIT_DEFAULTS = {name: param.default for name, param in inspect.signature(
+    VisionTransformer.__init__).parameters.items()
+    if name in ('num_frames', 'tubelet_size', 'embed_dims', 'num_heads', 'drop_path_rate')}
 
 
 class FusedAttention(Attention):
@@ -76,6 +84,17 @@ class MaskedVideoViT(MaskedEncoderMixin, VisionTransformer):
                  with_cp: bool = False,
                  init_cfg=None,
                  **kwargs):
+        settings = dict(_VIT_DEFAULTS, **kwargs)
+        frames, tubelet = settings['num_frames'], settings['tubelet_size']
+        if frames % tubelet:
+            raise ValueError(
+                f'backbone (MaskedVideoViT) num_frames={frames} is not a multiple of '
+                f'tubelet_size={tubelet} (the tubelet embedding would drop the last '
+                f'{frames % tubelet} frame(s)): set num_frames to '
+                f'{frames - frames % tubelet} or {frames - frames % tubelet + tubelet}, and the '
+                "pipeline's clip_len and masking.input_size to match")
+        check_transformer('backbone (MaskedVideoViT)', settings['embed_dims'],
+                          settings['num_heads'], settings['drop_path_rate'])
         super().__init__(init_cfg=init_cfg, **kwargs)
         for block in self.blocks:
             old = block.attn

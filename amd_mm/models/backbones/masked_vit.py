@@ -7,6 +7,7 @@ from mmpretrain.models.selfsup.mae import MAEViT
 
 from ...registry import MODELS
 from ..utils.init import mae_init_
+from ..utils.ranges import check_transformer
 from .masked_encoder import MaskedEncoderMixin, TokenGeometry
 
 
@@ -51,6 +52,8 @@ class MaskedViT(MaskedEncoderMixin, MAEViT):
                  out_type: str = 'avg_featmap',
                  **kwargs):
         super().__init__(*args, final_norm=final_norm, out_type=out_type, **kwargs)
+        check_transformer('backbone (MaskedViT)', self.embed_dims,
+                          self.arch_settings['num_heads'], kwargs.get('drop_path_rate', 0.))
         if not final_norm and out_type != 'avg_featmap':
             raise ValueError('MaskedViT needs a final norm: set final_norm=True '
                              f"or out_type='avg_featmap' (got final_norm="

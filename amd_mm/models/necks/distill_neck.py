@@ -56,6 +56,14 @@ def build_projection(kind: str, in_dims: int, out_dims: int) -> nn.Module:
                      f"or 'identity', got {kind!r}")
 
 
+def build_part(cfg: dict, field: str) -> nn.Module:
+    """Build a generator/decoder; a ValueError of its checks names ``field``."""
+    try:
+        return MODELS.build(cfg)
+    except ValueError as error:
+        raise ValueError(f'{field}: {error}') from error
+
+
 @MODELS.register_module()
 class DistillNeck(BaseModule):
     """Turns the student's encoder output into predictions of the targets.
@@ -143,14 +151,14 @@ class DistillNeck(BaseModule):
                            embed_dims=teacher_dims, grid=grid,
                            num_prefix=num_prefix, final_norm=False)
                 cfg.update(copy.deepcopy(generator))
-                self.generators.append(MODELS.build(cfg))
+                self.generators.append(build_part(cfg, 'neck.generator'))
 
         self.decoder = None
         if decoder:
             cfg = dict(type='MaskedTokenDecoder', in_dims=student_dims,
                        grid=grid, num_prefix=num_prefix)
             cfg.update(copy.deepcopy(decoder))
-            self.decoder = MODELS.build(cfg)
+            self.decoder = build_part(cfg, 'neck.decoder')
 
     def init_weights(self):
         super().init_weights()

@@ -12,6 +12,7 @@ from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLay
 from ...registry import MODELS
 from ..utils import gather_tokens, sincos_table
 from ..utils.init import mae_init_
+from ..utils.ranges import check_transformer
 
 
 @MODELS.register_module()
@@ -73,6 +74,9 @@ class MaskedTokenDecoder(BaseModule):
                  norm_cfg: dict = dict(type='LN', eps=1e-6),
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        # depth 0 would predict from the query positions alone, never
+        # reading a visible token: refused rather than trained
+        check_transformer('MaskedTokenDecoder', embed_dims, num_heads, drop_path_rate, depth)
         self.num_prefix = num_prefix
         self.predict_prefix = predict_prefix
         if input_proj is None:

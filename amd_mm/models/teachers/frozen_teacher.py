@@ -1,12 +1,12 @@
 """amd_mm's own ViTs (``MaskedViT``, ``MaskedVideoViT``) as teachers."""
 import copy
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 import torch
 
 from ...paths import resolve
-from ...converters.io import load_vit_checkpoint
+from ...converters.io import check_sha256, load_vit_checkpoint
 from ...registry import MODELS
 from ..backbones.masked_encoder import TokenGeometry
 from .base import BaseTeacher, TeacherFeatures  # noqa: F401 (TeacherFeatures: import path kept)
@@ -38,8 +38,11 @@ class FrozenTeacher(BaseTeacher):
             one), of any size.
         feature_blocks (Sequence[int]): 1-indexed blocks to return, e.g.
             ``(12, 24)``; 0 means the embedded input (dBOT's 0-block teacher).
-        checkpoint (str, optional): weights; None leaves the backbone at its
-            own initialisation (dBOT's stage-0 random teacher).
+        checkpoint (str | dict, optional): weights; None leaves the backbone
+            at its own initialisation (dBOT's stage-0 random teacher). A
+            ``dict(path=..., sha256=...)`` also has the file's SHA-256
+            verified when the teacher is built (the shipped teachers'
+            configs); a plain path given in its place drops the hash with it.
         **kwargs: ``token_subset``, ``final_norm``, ``mean``, ``std`` of
             :class:`BaseTeacher`.
     """
@@ -47,18 +50,28 @@ class FrozenTeacher(BaseTeacher):
     def __init__(self,
                  backbone: dict,
                  feature_blocks: Sequence[int],
-                 checkpoint: Optional[str] = None,
+                 checkpoint: Optional[Union[str, dict]] = None,
                  init_cfg=None,
                  **kwargs):
         super().__init__(feature_blocks, init_cfg=init_cfg, **kwargs)
         self.backbone = MODELS.build(copy.deepcopy(backbone))
         self.grid_rank = len(self.backbone.geometry.grid)
         self._setup()
+        sha256 = None
+        if isinstance(checkpoint, dict):  # dict(path=..., sha256=...)
+            checkpoint, sha256 = checkpoint['path'], checkpoint.get('sha256')
         checkpoint = self.checkpoint = resolve(checkpoint)  # from any folder (amd_mm.paths)
         if checkpoint is not None:
+            if osp.isdir(checkpoint):
+                raise IsADirectoryError(
+                    f'`teacher.checkpoint` = {checkpoint!r} is a folder: give the '
+                    'checkpoint file (.pth) inside it')
             if not osp.isfile(checkpoint):
                 raise FileNotFoundError(
                     f'`teacher.checkpoint` = {checkpoint!r} does not exist')
+            if sha256:
+                check_sha256(checkpoint, sha256, 'model.teacher.checkpoint.path',
+                             'model.teacher.checkpoint.sha256')
             try:
                 load_vit_checkpoint(self.backbone, checkpoint)
             except ValueError as error:  # CheckpointMismatchError / CheckpointReadError

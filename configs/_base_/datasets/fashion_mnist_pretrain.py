@@ -11,11 +11,14 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackInputs'),
 ]
+batch_size = 64
 train_dataloader = dict(
-    batch_size=64,
+    batch_size=batch_size,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='IdxImageDataset', data_root=data_root, split='train',
                  pipeline=train_pipeline))
+# the schedules' lr is for this batch on one process (--auto-scale-lr)
+auto_scale_lr = dict(base_batch_size=batch_size)
