@@ -54,16 +54,19 @@ def model_lines(model, cfg) -> List[str]:
     lines = [student]
     teacher = model.teacher
     if teacher is not None:
-        depth = len(teacher.backbone._blocks)
+        depth = teacher.depth  # any teacher family (amd_mm.models.teachers.BaseTeacher)
         blocks = list(teacher.feature_blocks)
-        source = (f'from {osp.basename(teacher.checkpoint)}' if teacher.checkpoint
+        checkpoint = getattr(teacher, 'checkpoint', None)
+        source = (f'from {osp.basename(str(checkpoint))}' if checkpoint
                   else 'with no checkpoint (random weights)')
         users = []
         if model.backbone.feature_blocks:
             users.append(f'student blocks {list(model.backbone.feature_blocks)}')
         if len(model.neck.generators):
             users.append(f'{len(model.neck.generators)} generator(s)')
-        line = (f'teacher: {type(teacher.backbone).__name__} {teacher.embed_dims}-d, '
+        own = getattr(teacher, 'backbone', None)  # FrozenTeacher: amd_mm's own ViT
+        name = type(own).__name__ if own is not None else teacher.describe()
+        line = (f'teacher: {name} {teacher.embed_dims}-d, '
                 f'{depth} blocks, {source}; its blocks {blocks} (1-indexed, {depth} is '
                 f'the last) are the targets of {" and ".join(users)}'
                 f'; runs {max(blocks)} of its {depth} blocks')
