@@ -34,4 +34,4 @@ def pipeline_picture(cfg, num_samples: int = 8, scale: int = 4) -> np.ndarray:
     if views > 1:
         inputs = inputs.flatten(0, 1)
     return mask_panels(inputs, None, tokens, preprocessor.mean.flatten().tolist(),
-                       preprocessor.std.flatten().tolist(), cfg.model.head.patch_size, scale)
+                       preprocessor.std.flatten().tolist(), cfg.model.backbone.patch_size, scale)
