@@ -49,7 +49,11 @@ def shapes(cfg):
     ViT, amd_mm's decoder: ``.item()``, ``.tolist()``)."""
     model_cfg = copy.deepcopy(cfg.model)  # a ConfigDict, as the Runner passes it
     if isinstance(model_cfg.get('teacher'), dict):
-        model_cfg['teacher']['checkpoint'] = None
+        if model_cfg.teacher.get('type') == 'HFTeacher':
+            # built only from a local save_pretrained folder: compare the student
+            model_cfg = model_cfg.backbone
+        else:
+            model_cfg['teacher']['checkpoint'] = None
     init_default_scope(cfg.default_scope)
     try:
         with torch.device('meta'):
