@@ -87,7 +87,9 @@ class OfficialAMDBench:
                 f'config has {geo.describe()}')
         self.device = reference.device
         self.cuda = reference.cuda
-        self.row = dict(reference.row, label='official AMD (fp16 autocast + GradScaler)',
+        label = ('official AMD (fp16 autocast + GradScaler)' if self.cuda else
+                 'official AMD (fp32: its autocast and GradScaler are CUDA-only)')
+        self.row = dict(reference.row, label=label,
                         spec='official', has_teacher=True, amp_dropped=not self.cuda)
         self.row.pop('input_shape', None)
         blocks_s = list(model.backbone.feature_blocks)
