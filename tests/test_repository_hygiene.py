@@ -69,7 +69,7 @@ def test_the_sys_path_check_catches_each_spelling(line, edits):
 
 @pytest.mark.parametrize('line, machine', [
     ('see ' + '/work' + '/main/tools/train.py', True), ("out = '/" + "tmp/students'", True),
-    ('/' + 'root/.cache', True), ('data/work/x and tmp/ and ~/tmp/', False),
+    ('/' + 'root/.cache', True), ('data/workdir/x and tmp/ and ~/tmp/', False),
     ("https://example.org/home/x", False)])
 def test_the_machine_path_check_catches_absolute_paths(line, machine):
     assert bool(MACHINE_PATH.search(line)) is machine
