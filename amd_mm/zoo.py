@@ -18,7 +18,6 @@ as ``mim`` reads ``Config``. ``Metadata['Config Options']`` are the
 demo's shorter schedule and seed); the downloaded config has them applied.
 """
 import argparse
-import hashlib
 import os
 import os.path as osp
 import shutil
@@ -26,6 +25,7 @@ import sys
 
 import yaml
 
+from .converters.io import file_sha256 as sha256
 from .paths import PACKAGE_DIR
 
 MIM_DIR = osp.join(PACKAGE_DIR, '.mim')
@@ -55,14 +55,6 @@ def config_of(entry: dict):
     if options:
         cfg.merge_from_dict(options)
     return cfg
-
-
-def sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def weights_of(entry: dict) -> str:

@@ -1,7 +1,6 @@
 """The shipped teachers and students: where they are, their recorded
 SHA-256, and how they are re-made (a teacher from scratch with its config,
 the students exported from the image demo's runs), each as an fp16 backbone."""
-import hashlib
 import json
 import os
 import os.path as osp
@@ -11,6 +10,7 @@ import torch
 from mmengine.config import Config
 
 from amd_mm.converters import load_checkpoint, unwrap_state_dict
+from amd_mm.converters.io import file_sha256 as sha256  # noqa: F401 (also used by the demos)
 
 # the checkout (editable install): configs/, checkpoints/, data/, work_dirs/
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
@@ -28,14 +28,6 @@ STUDENT_CONFIGS = dict(mae='configs/mae/mae_vit-nano-p4_fashion-mnist.py',
                        amd='configs/amd/amd_vit-nano-p4_fashion-mnist.py')
 PRETRAIN_ITERS = 1000  # the image demo's default --iters
 STUDENT_TABLE = osp.join(ROOT, 'checkpoints', 'students.json')
-
-
-def sha256(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def shipped_teacher(recipe='fashion-mnist'):

@@ -14,7 +14,6 @@ Example::
     python tools/analysis/get_flops.py configs/amd/amd_vit-nano-p4_fashion-mnist.py
 """
 import argparse
-import os.path as osp
 import sys
 
 from amd_mm.benchmark.report import giga
