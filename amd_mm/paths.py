@@ -18,7 +18,10 @@ reader's own "does not exist" error names what the config said.
 """
 import os.path as osp
 
-PACKAGE_DIR = osp.dirname(osp.abspath(__file__))
+PACKAGE_DIR = osp.dirname(osp.realpath(__file__))
+# the folder above the package: the checkout for an editable install (real
+# path: an install may reach the package through a link)
+CHECKOUT = osp.dirname(PACKAGE_DIR)
 
 
 def project_root() -> str:

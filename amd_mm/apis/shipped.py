@@ -11,9 +11,8 @@ from mmengine.config import Config
 
 from amd_mm.converters import load_checkpoint, unwrap_state_dict
 from amd_mm.converters.io import file_sha256 as sha256  # noqa: F401 (also used by the demos)
-
 # the checkout (editable install): configs/, checkpoints/, data/, work_dirs/
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+from amd_mm.paths import CHECKOUT as ROOT
 
 # recipe -> (teacher config, the AMD config that records the shipped file)
 RECIPES = {

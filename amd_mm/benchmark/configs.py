@@ -4,9 +4,8 @@ import copy
 import os.path as osp
 from typing import Optional
 
+from ..paths import CHECKOUT as ROOT
 from ..validation import iter_dicts
-
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 VARIANTS = ('mae', 'with_cp')
 #: ``--amp`` choices -> ``AmpOptimWrapper.dtype``
 AMP_DTYPES = dict(bf16='bfloat16', fp16='float16')

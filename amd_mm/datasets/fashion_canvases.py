@@ -38,10 +38,8 @@ import shutil
 import numpy as np
 
 from .fetch import fetch_fashion_mnist
+from ..paths import CHECKOUT as ROOT  # the checkout: the default data/ folder
 from .idx_image_dataset import read_idx, split_rows
-
-# the checkout (editable install): the default data/ folder
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 
 CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt',
            'Sneaker', 'Bag', 'Ankle boot')
