@@ -1,13 +1,31 @@
 """The teacher interface of masked distillation: what every teacher (amd_mm's
 own ViTs, timm and Hugging Face models) receives, returns and owns."""
+import os.path as osp
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from mmengine.model import BaseModule
 
+from ...converters.io import check_sha256
+from ...paths import resolve
 from ..backbones.masked_encoder import TokenGeometry, check_block_list
 from ..utils import TokenSplit, gather_tokens
 from .input_transform import TeacherInputTransform
+
+
+def local_checkpoint(checkpoint):
+    """A teacher's ``checkpoint`` (a path, or ``dict(path=..., sha256=...)``
+    as the shipped teachers' configs give it) as a path found from any folder
+    (:func:`amd_mm.paths.resolve`), its SHA-256 verified when one is recorded;
+    a missing file is left to the teacher's own, more specific error."""
+    sha256 = None
+    if isinstance(checkpoint, dict):
+        checkpoint, sha256 = checkpoint['path'], checkpoint.get('sha256')
+    checkpoint = resolve(checkpoint)
+    if sha256 and checkpoint is not None and osp.isfile(checkpoint):
+        check_sha256(checkpoint, sha256, 'model.teacher.checkpoint.path',
+                     'model.teacher.checkpoint.sha256')
+    return checkpoint
 
 
 class TeacherFeatures(NamedTuple):

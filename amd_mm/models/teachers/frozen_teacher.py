@@ -5,11 +5,10 @@ from typing import List, Optional, Sequence, Union
 
 import torch
 
-from ...paths import resolve
-from ...converters.io import check_sha256, load_vit_checkpoint
+from ...converters.io import load_vit_checkpoint
 from ...registry import MODELS
 from ..backbones.masked_encoder import TokenGeometry
-from .base import BaseTeacher, TeacherFeatures  # noqa: F401 (TeacherFeatures: import path kept)
+from .base import BaseTeacher, TeacherFeatures, local_checkpoint  # noqa: F401 (TeacherFeatures: import path kept)
 
 
 @MODELS.register_module()
@@ -57,10 +56,7 @@ class FrozenTeacher(BaseTeacher):
         self.backbone = MODELS.build(copy.deepcopy(backbone))
         self.grid_rank = len(self.backbone.geometry.grid)
         self._setup()
-        sha256 = None
-        if isinstance(checkpoint, dict):  # dict(path=..., sha256=...)
-            checkpoint, sha256 = checkpoint['path'], checkpoint.get('sha256')
-        checkpoint = self.checkpoint = resolve(checkpoint)  # from any folder (amd_mm.paths)
+        checkpoint = self.checkpoint = local_checkpoint(checkpoint)
         if checkpoint is not None:
             if osp.isdir(checkpoint):
                 raise IsADirectoryError(
@@ -69,9 +65,6 @@ class FrozenTeacher(BaseTeacher):
             if not osp.isfile(checkpoint):
                 raise FileNotFoundError(
                     f'`teacher.checkpoint` = {checkpoint!r} does not exist')
-            if sha256:
-                check_sha256(checkpoint, sha256, 'model.teacher.checkpoint.path',
-                             'model.teacher.checkpoint.sha256')
             try:
                 load_vit_checkpoint(self.backbone, checkpoint)
             except ValueError as error:  # CheckpointMismatchError / CheckpointReadError

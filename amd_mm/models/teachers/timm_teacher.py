@@ -9,7 +9,7 @@ from ...converters.checks import CheckpointMismatchError, check_state_dict, shap
 from ...extras import require
 from ...registry import MODELS
 from ..backbones.masked_encoder import TokenGeometry
-from .base import BaseTeacher
+from .base import BaseTeacher, local_checkpoint
 
 
 def _pair(value) -> tuple:
@@ -45,8 +45,9 @@ class TimmTeacher(BaseTeacher):
             ``'vit_base_patch16_clip_224'``, ``'vit_large_patch14_dinov2'``.
         feature_blocks (Sequence[int]): blocks to return, numbered from 1
             (0 = the embedded input).
-        checkpoint (str, optional): the local weights file; None keeps
-            timm's random initialisation (tests).
+        checkpoint (str | dict, optional): the local weights file, or
+            ``dict(path=..., sha256=...)`` to have its SHA-256 verified at
+            build; None keeps timm's random initialisation (tests).
         model_kwargs (dict, optional): more ``create_model`` arguments
             (``img_size``, ``num_classes``, ...) so the model matches the file.
         **kwargs: ``token_subset``, ``final_norm``, ``mean``, ``std`` of
@@ -77,7 +78,7 @@ class TimmTeacher(BaseTeacher):
                 '*_clip_*, *_siglip_*; Eva: eva*)')
         self.backbone = model
         self.is_eva = isinstance(model, Eva)
-        self.checkpoint = checkpoint
+        self.checkpoint = checkpoint = local_checkpoint(checkpoint)
         if checkpoint is not None:
             self._load(checkpoint)
         if self.token_subset and self.is_eva and model.rope is not None:
