@@ -7,8 +7,15 @@ better teacher gives a small ViT that plain masked autoencoding does not
     python tools/demo.py --methods mae,amd,amd_sym,dmae,dbot --seeds 0,1,2 --finetune-teacher
                                                  # the results table
     python tools/demo.py --retrain-teacher       # re-make the teacher first
+    python tools/demo.py --study asymmetry --jobs 2
+                                                 # a controlled study (amd_mm.apis.study):
+                                                 # asymmetry (image) or motion (video)
 """
-from amd_mm.apis.demo_image import main
+import sys
 
 if __name__ == '__main__':
+    if any(a == '--study' or a.startswith('--study=') for a in sys.argv[1:]):
+        from amd_mm.apis.study import main
+    else:
+        from amd_mm.apis.demo_image import main
     main()
