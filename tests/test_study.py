@@ -35,8 +35,18 @@ def test_asymmetry_study_trains_probes_selects_and_resumes(tmp_path):
     for name in ('symmetric', 'amd_0.5', 'symmetric_256'):
         assert {(name, 0, 'test'), (name, 2, 'test')} <= got
     assert osp.isfile(tmp_path / 'asymmetry' / 'symmetric' / 'seed2' / 'iter_2.pth')
-    trained = [r for r in rows if r['setting'] == 'symmetric' and r['train_seconds']]
-    assert len(trained) == 3  # seeds 0, 1 (val) and 2 (test); seed 0's test reused it
+    # the val-picked variant: tested only when it is not already preregistered
+    val = {name: sum(float(r['linear_probe']) for r in rows
+                     if r['setting'] == name and r['split'] == 'val')
+           for name in ('amd_0.5', 'amd_gen-w0.5')}
+    variant_tested = {(s, n) for s, n, split in got if split == 'test' and s == 'amd_gen-w0.5'}
+    assert bool(variant_tested) == (val['amd_gen-w0.5'] > val['amd_0.5'])
+    # one training per seed: seed 0's val and test rows come from one job
+    trained = [r['seed'] for r in rows if r['setting'] == 'symmetric' and r['train_seconds']]
+    assert sorted(trained) == ['0', '0', '1', '2']
+    if variant_tested:  # picked after val: its seed-0 student is reused, not re-trained
+        assert not [r for r in rows if r['setting'] == 'amd_gen-w0.5' and r['split'] == 'test'
+                    and r['seed'] == '0' and r['train_seconds']]
     for row in rows:
         assert 0.0 <= float(row['linear_probe']) <= 1.0 and 0.0 <= float(row['knn']) <= 1.0
     assert osp.isfile(tmp_path / 'asymmetry.md') and osp.isfile(tmp_path / 'asymmetry.png')
@@ -61,16 +71,15 @@ def test_asymmetry_verdict_needs_twice_the_larger_std():
     assert study_asymmetry.verdict([summary_row('amd_0.5', 0.8, 0.0)]) is None
 
 
-def test_selection_rules_add_the_best_val_variant_to_the_references():
+def test_selection_rules_pick_the_best_val_variant():
     val = [summary_row('symmetric', 0.82, 0.0), summary_row('amd_0.5', 0.80, 0.0),
            summary_row('context_0.25', 0.83, 0.0), summary_row('mae', 0.9, 0.0)]
-    picked = study_asymmetry.select(val)
-    assert picked[:len(study_asymmetry.REFERENCES)] == list(study_asymmetry.REFERENCES)
-    assert picked[-1] == 'context_0.25'  # MAE and symmetric are not asymmetric variants
+    # MAE and symmetric are not asymmetric variants
+    assert study_asymmetry.select(val) == ['context_0.25']
     video = [summary_row('amd', 0.3, 0.0, 'direction_probe'),
              summary_row('amd_raw-targets', 0.4, 0.0, 'direction_probe'),
              summary_row('amd_blocks-last', 0.35, 0.0, 'direction_probe')]
-    assert study_motion.select(video)[-1] == 'amd_raw-targets'
+    assert study_motion.select(video) == ['amd_raw-targets']
 
 
 def test_every_setting_names_a_config_and_study_options_are_checked(capsys):
@@ -81,7 +90,7 @@ def test_every_setting_names_a_config_and_study_options_are_checked(capsys):
             if setting.kind != 'pixels':
                 assert osp.isfile(osp.join(study.ROOT, setting.config)), setting
     for argv, message in ((['--study', 'nope'], "unknown ['nope']"),
-                          (['--study', 'asymmetry', '--settings', 'amd_9'], "unknown ['amd_9']"),
+                          (["--study", "asymmetry", "--settings", "amd_9"], "unknown ['amd_9']"),
                           (['--study', 'asymmetry', '--val-seeds', 'a'], '--val-seeds'),
                           (['--study', 'asymmetry', '--jobs', '0'], '--jobs=0')):
         with pytest.raises(SystemExit):

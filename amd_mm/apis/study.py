@@ -3,11 +3,12 @@
 A *setting* is one config plus overrides (or a reference row: raw pixels,
 random init, the teacher). Each setting is trained from scratch once per
 seed through the stock Runner and scored by frozen-feature probes:
-  1. every setting on **val** with the study's val seeds (every choice is
-     made there);
-  2. the settings the study's rule picks from the val numbers (its reference
-     rows, and the best variant) on **test** with the test seeds (the val
-     seeds' students are reused, the others trained).
+  1. every setting on **val** with the val seeds (every choice is made
+     there);
+  2. on **test** with the test seeds: the settings the study names before
+     any result (its reference rows and the decisive comparison), scored on
+     test by the same jobs, and, once every val job is done, the setting its
+     rule picks from the val numbers (the val seeds' students reused).
 Jobs run in ``--jobs`` processes with one torch thread each (on a GPU
 machine they share the GPU), resume from the checkpoints already in the work
 folder, and every finished job is appended to ``results.csv`` at once.
@@ -56,13 +57,15 @@ class Setting:
 class Study:
     """A named list of settings, how a trained encoder is scored
     (``evaluate(setting, checkpoint, seed, splits, args) -> {split: metrics}``),
-    the teachers it makes first (``make_teacher(name, work_dir, args) ->
-    checkpoint``), and the rule that picks the test settings from the val
-    summary (``select(summary) -> names``)."""
+    the teachers it makes first (``make_teacher(name, args) -> checkpoint``),
+    the settings scored on test whatever val says (``preregistered``) and the
+    rule that adds test settings from the val summary
+    (``select(summary) -> names``)."""
     name: str
     settings: List[Setting]
     evaluate: Callable
     select: Callable
+    preregistered: Sequence[str]
     metrics: Sequence[str]
     iters: int
     batch_size: int
@@ -122,7 +125,8 @@ def parse_args(argv=None):
     args.num_videos = [int(n) for n in args.num_videos.split(',')]
     if args.settings is not None:
         args.settings = [s for s in args.settings.split(',') if s]
-        names = {s.name for name in args.study for s in known[name].settings}
+        # names of any study: one list can serve runs of several studies
+        names = {s.name for each in known.values() for s in each.settings}
         wrong = [s for s in args.settings if s not in names]
         if wrong:
             parser.error(f'--settings: unknown {wrong}; expected some of {sorted(names)}')
@@ -202,14 +206,28 @@ def executor(jobs):
 
 
 # ------------------------------------------------------------- scheduler
-def planned_jobs(study, args, split, seeds, names):
+def planned_jobs(study, args, names, split=None):
+    """Jobs of the settings ``names``, seed-major (a run stopped early has
+    every setting at its first seeds): val seeds on val, plus test where the
+    setting is preregistered, then the remaining test seeds on test; with
+    ``split='test'`` only test jobs. Pixels and the teacher have no seed."""
+    seeds = list(dict.fromkeys(args.val_seeds + args.test_seeds))
     jobs = []
-    for setting in study.settings:
-        if setting.name not in names:
-            continue
-        for seed in ([0] if setting.kind in ('pixels', 'teacher') else seeds):
-            jobs.append(dict(type='score', study=study.name, setting=setting.name, seed=seed,
-                             splits=(split, ), needs=setting.teacher))
+    for seed in seeds:
+        for setting in study.settings:
+            if setting.name not in names or (
+                    setting.kind in ('pixels', 'teacher') and seed != seeds[0]):
+                continue
+            seedless = setting.kind in ('pixels', 'teacher')
+            splits = []
+            if split is None and (seed in args.val_seeds or seedless):
+                splits.append('val')
+            if (split == 'test' or setting.name in study.preregistered) and (
+                    seed in args.test_seeds or seedless):
+                splits.append('test')
+            if splits:
+                jobs.append(dict(type='score', study=study.name, setting=setting.name,
+                                 seed=seed, splits=tuple(splits), needs=setting.teacher))
     return jobs
 
 
@@ -233,7 +251,7 @@ def run(args):
                for t in studies()[s].teachers
                if any(studies()[s].setting(n).teacher == t for n in chosen[s])]
     for name in args.study:
-        waiting += planned_jobs(studies()[name], args, 'val', args.val_seeds, chosen[name])
+        waiting += planned_jobs(studies()[name], args, chosen[name])
     tested = set()
     with executor(args.jobs) as pool:
         running = {}
@@ -245,9 +263,10 @@ def run(args):
                     continue
                 tested.add(name)
                 study = studies()[name]
-                picked = [n for n in study.select(summary(rows, name, 'val')) if n in chosen[name]]
-                say(f'{name}: test settings picked on val: {", ".join(picked)}')
-                waiting += [j for j in planned_jobs(study, args, 'test', args.test_seeds, picked)
+                picked = [n for n in study.select(summary(rows, name, 'val'))
+                          if n in chosen[name] and n not in study.preregistered]
+                say(f'{name}: test setting(s) picked on val: {", ".join(picked) or "none"}')
+                waiting += [j for j in planned_jobs(study, args, picked, split='test')
                             if not already(j, done)]
             for job in [j for j in waiting if ready(j, teachers, failures)]:
                 waiting.remove(job)

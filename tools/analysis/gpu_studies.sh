@@ -7,7 +7,8 @@
 #   bash tools/analysis/gpu_studies.sh OUT_DIR [SECONDS] [IMAGE_JOBS] [VIDEO_JOBS]
 # SECONDS: wall-clock limit of both studies (default: none). Needs
 # data/fashion-mnist and data/moving_fashion_mnist (the video demo makes it;
-# a machine without PyAV cannot encode it, so bring it).
+# a machine without PyAV cannot encode it, so bring it). STUDY_ARGS: more
+# options for both studies (e.g. a quick check: --iters 2 --val-seeds 0).
 set -u
 OUT=${1:?usage: gpu_studies.sh OUT_DIR [SECONDS] [IMAGE_JOBS] [VIDEO_JOBS]}
 LIMIT=${2:-0}
@@ -29,7 +30,7 @@ cat "$OUT/machine.txt"
 
 study() {  # study NAME JOBS
     timeout "$LIMIT" $PY tools/demo.py --study "$1" --jobs "$2" --work-dir "$WORK/$1" \
-        > "$WORK/$1.log" 2>&1
+        ${STUDY_ARGS:-} > "$WORK/$1.log" 2>&1
     echo "$1 exited with $?" >> "$WORK/$1.log"
 }
 collect() {
@@ -53,4 +54,4 @@ while kill -0 $IMAGE 2>/dev/null || kill -0 $VIDEO 2>/dev/null; do
     sleep 15
 done
 collect
-tail -3 "$OUT"/*_log.txt
+tail -n 3 "$OUT"/*_log.txt
