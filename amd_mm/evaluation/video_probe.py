@@ -1,110 +1,151 @@
-"""Frozen-feature probes of a video encoder on Moving Fashion-MNIST: the
-direction of motion (needs temporal order) and the item class.
+"""Frozen-feature evaluation of a video encoder on Moving Fashion-MNIST: a
+linear probe and k-NN on features that keep the order of time.
 
-A fine-tune on direction swings between seeds (random init: 14% to 58%);
-a frozen encoder, fixed clips and a deterministic probe leave only the
-encoder's own seed. Features keep time order: the final tokens averaged over
-space within each time slot and concatenated slot by slot, because a mean
-over all tokens would erase the direction of motion.
+Why: the MMAction2 fine-tune on ``direction`` swings between seeds, so the
+video demo needs a deterministic measure. A global token mean would erase
+the direction of motion (a clip played backwards has the same mean), so the
+feature is the final tokens averaged over space within each time slot,
+concatenated over slots in the backbone's (t-major) token order.
 """
-import functools
+import copy
+import os
 import os.path as osp
-from typing import Dict, Sequence, Tuple
+from functools import lru_cache
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
 from .knn import knn_accuracy
-from .linear_probe import linear_probe, select_weight_decay
+from .linear_probe import WEIGHT_DECAYS, linear_probe, select_weight_decay
 
 TASKS = ('direction', 'class')
+# pre-training's SampleFrames(clip_len=8, frame_interval=2), started at frame 0
+CLIP_LEN, FRAME_INTERVAL = 8, 2
+VIDEO_CONFIG = 'configs/amd/amd_vit-nano-p16_moving-fashion-mnist.py'
 
 
-@functools.lru_cache(maxsize=4)
-def load_clips(data_root: str, split: str, clip_len: int = 8,
-               frame_interval: int = 2) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
-    """uint8 clips (N, 3, T, H, W) of a split, frames ``0, interval, ...``
-    (pre-training's SampleFrames without its random start), and the labels
-    of both tasks ``{task: (N,)}``; the two lists name the same videos."""
+def read_list(data_root: str, split: str, task: str, count: Optional[int] = None):
+    """``(names, labels)`` of ``{split}_{task}.txt`` (lines ``name label``)."""
+    with open(osp.join(data_root, f'{split}_{task}.txt')) as f:
+        rows = [line.split() for line in f if line.strip()]
+    rows = rows[:count] if count is not None else rows
+    return tuple(r[0] for r in rows), torch.tensor([int(r[1]) for r in rows], dtype=torch.long)
+
+
+@lru_cache(maxsize=4)
+def _decode(video_root: str, names: Tuple[str, ...], stamp: int) -> torch.Tensor:
+    """(N, 3, T, H, W) uint8 clips, decoded once per process (``stamp``: the
+    manifest's or video folder's mtime, so a regenerated set is decoded again)."""
     import decord
-    lists = {}
-    for task in TASKS:
-        with open(osp.join(data_root, f'{split}_{task}.txt')) as f:
-            lists[task] = [line.split() for line in f if line.strip()]
-    names = [name for name, _ in lists['direction']]
-    if names != [name for name, _ in lists['class']]:
-        raise ValueError(f'{data_root}: {split}_direction.txt and {split}_class.txt list '
-                         'different videos')
-    frames = list(range(0, clip_len * frame_interval, frame_interval))
+    index = list(range(0, CLIP_LEN * FRAME_INTERVAL, FRAME_INTERVAL))
     clips = []
     for name in names:
-        reader = decord.VideoReader(osp.join(data_root, 'videos', name))
-        clips.append(torch.from_numpy(reader.get_batch(frames).asnumpy()).permute(3, 0, 1, 2))
-    labels = {task: torch.tensor([int(label) for _, label in rows]) for task, rows in
-              lists.items()}
-    return torch.stack(clips), labels
+        reader = decord.VideoReader(osp.join(video_root, name), num_threads=1)
+        if len(reader) < index[-1] + 1:
+            raise ValueError(f'{name}: {len(reader)} frames, a clip needs {index[-1] + 1}')
+        clips.append(reader.get_batch(index).asnumpy())  # (T, H, W, 3)
+    return torch.from_numpy(np.stack(clips)).permute(0, 4, 1, 2, 3).contiguous()
+
+
+def load_clips(data_root: str, split: str, task: str = 'direction',
+               count: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``(clips, labels)``: uint8 (N, 3, 8, H, W) clips of frames 0, 2, ..., 14
+    (deterministic) and their ``task`` labels. The two label lists of a split
+    name the same videos in the same order, so asking for the other task
+    reuses the decoded clips (cached in memory)."""
+    names, labels = read_list(data_root, split, task, count)
+    manifest = osp.join(data_root, 'manifest.json')
+    video_root = osp.abspath(osp.join(data_root, 'videos'))
+    stamp = os.stat(manifest if osp.isfile(manifest) else video_root).st_mtime_ns
+    return _decode(video_root, names, stamp), labels
 
 
 @torch.no_grad()
 def video_features(backbone: torch.nn.Module, clips: torch.Tensor, mean: Sequence[float],
                    std: Sequence[float], batch_size: int = 64) -> torch.Tensor:
-    """(N, T' * C) features of a frozen ``MaskedVideoViT``: its final tokens
-    (t-major raster, as the masks and position table) averaged per time slot."""
+    """(N, T' * D) features: the unmasked forward's final-normed tokens
+    (``forward_tokens``), averaged over space per time slot, slots
+    concatenated in token order (t-major, as ``patchify`` and the masks)."""
+    was_training = backbone.training
     backbone.eval()
-    mean_t = torch.as_tensor(mean, dtype=torch.float32).view(1, -1, 1, 1, 1)
-    std_t = torch.as_tensor(std, dtype=torch.float32).view(1, -1, 1, 1, 1)
-    slots = backbone.geometry.grid[0]
+    param = next(backbone.parameters())
+    slots, rows, cols = backbone.geometry.grid
+    mean_t = torch.as_tensor(mean, dtype=torch.float32, device=param.device).view(1, -1, 1, 1, 1)
+    std_t = torch.as_tensor(std, dtype=torch.float32, device=param.device).view(1, -1, 1, 1, 1)
     chunks = []
-    for start in range(0, len(clips), batch_size):
-        x = (clips[start:start + batch_size].float() - mean_t) / std_t
-        tokens = backbone.forward_tokens(x).latent  # (B, T'*h*w, C)
-        chunks.append(tokens.unflatten(1, (slots, -1)).mean(2).flatten(1))
+    try:
+        for start in range(0, len(clips), batch_size):
+            x = (clips[start:start + batch_size].to(param.device).float() - mean_t) / std_t
+            tokens = backbone.forward_tokens(x.to(param.dtype)).latent  # (B, N, D), no prefix
+            tokens = tokens.reshape(len(x), slots, rows * cols, -1)
+            chunks.append(tokens.float().mean(2).flatten(1).cpu())
+    finally:
+        backbone.train(was_training)
     return torch.cat(chunks)
 
 
-def probe_video_encoder(backbone: torch.nn.Module, mean: Sequence[float], std: Sequence[float],
-                        data_root: str, splits: Sequence[str] = ('val', )) -> Dict[str, float]:
-    """Linear probe (its penalty chosen on val) and k-NN for each task, on
-    val (``{task}_probe_val``, ``{task}_knn_val``) and on test when asked
-    (``{task}_probe``, ``{task}_knn``); train features from the train split."""
+def probe_video_encoder(backbone: torch.nn.Module, pre_mean: Sequence[float],
+                        pre_std: Sequence[float], data_root: str,
+                        splits: Sequence[str] = ('val', ), train_count: Optional[int] = None,
+                        eval_count: Optional[int] = None, batch_size: int = 64,
+                        grid: Sequence[float] = WEIGHT_DECAYS) -> Dict[str, float]:
+    """Linear probe (penalty chosen on val) and k-NN per task in ``TASKS``.
+
+    Keys: ``{task}_probe_val``, ``{task}_knn_val`` (always; val chooses the
+    penalty out of ``grid``, kept as ``{task}_weight_decay``) and, with ``'test'`` in
+    ``splits``, ``{task}_probe`` and ``{task}_knn`` on the test split.
+    """
+    unknown = set(splits) - {'val', 'test'}
+    if unknown or 'val' not in splits:
+        raise ValueError(f"splits must be ('val',) or ('val', 'test'), got {tuple(splits)}")
     features, labels = {}, {}
-    for split in ('train', 'val') + tuple(s for s in splits if s not in ('train', 'val')):
-        clips, labels[split] = load_clips(data_root, split)
-        features[split] = video_features(backbone, clips, mean, std)
+    for split in ('train', *[s for s in ('val', 'test') if s in splits]):
+        count = train_count if split == 'train' else eval_count
+        clips, _ = load_clips(data_root, split, TASKS[0], count)
+        features[split] = video_features(backbone, clips, pre_mean, pre_std, batch_size)
+        for task in TASKS:
+            names, labels[split, task] = read_list(data_root, split, task, count)
+            if names != read_list(data_root, split, TASKS[0], count)[0]:
+                raise ValueError(f'{split}_{task}.txt and {split}_{TASKS[0]}.txt name '
+                                 'different videos')
     out = {}
+    train_x = features['train']
     for task in TASKS:
-        train_x, train_y = features['train'], labels['train'][task]
-        weight_decay, val_probe = select_weight_decay(train_x, train_y, features['val'],
-                                                      labels['val'][task])
-        out[f'{task}_probe_weight_decay'] = weight_decay
-        for split in splits:
-            x, y = features[split], labels[split][task]
-            suffix = '_val' if split == 'val' else ''
-            out[f'{task}_probe{suffix}'] = (val_probe if split == 'val' else
-                                            linear_probe(train_x, train_y, x, y, weight_decay))
-            out[f'{task}_knn{suffix}'] = knn_accuracy(train_x, train_y, x, y)
+        train_y = labels['train', task]
+        wd, out[f'{task}_probe_val'] = select_weight_decay(
+            train_x, train_y, features['val'], labels['val', task], grid)
+        out[f'{task}_weight_decay'] = wd
+        out[f'{task}_knn_val'] = knn_accuracy(train_x, train_y, features['val'],
+                                              labels['val', task])
+        if 'test' in splits:
+            out[f'{task}_probe'] = linear_probe(train_x, train_y, features['test'],
+                                                labels['test', task], wd)
+            out[f'{task}_knn'] = knn_accuracy(train_x, train_y, features['test'],
+                                              labels['test', task])
     return out
 
 
-def build_video_backbone(kind: str, ckpt, seed: int, config: str, options: dict = None):
-    """The student (``kind='student'``) or teacher backbone of a video
-    pre-training ``config`` (with ``options`` merged), initialised under
-    ``seed`` and loaded strictly from ``ckpt`` when one is given (a Runner
-    checkpoint's ``backbone.*`` or a teacher file)."""
+def build_video_backbone(kind: str = 'student', ckpt: Optional[str] = None, seed: int = 0,
+                         config: str = VIDEO_CONFIG):
+    """``(backbone, data_preprocessor cfg)``: the AMD video config's student
+    or teacher ``MaskedVideoViT`` at its seeded initialisation, then the
+    weights of ``ckpt`` (a Runner checkpoint ``iter_N.pth``: its
+    ``backbone.*``; or a teacher file), loaded strictly."""
     from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-    from mmaction.registry import MODELS
-    from amd_mm.converters import load_vit_checkpoint
-    from amd_mm.paths import CHECKOUT
-    cfg = Config.fromfile(config if osp.isabs(config) else osp.join(CHECKOUT, config))
-    cfg.merge_from_dict(options or {})
-    backbone_cfg = dict(cfg.model.teacher.backbone if kind == 'teacher' else cfg.model.backbone)
+    from mmpretrain.registry import MODELS
+
+    from ..converters import load_vit_checkpoint
+    from ..paths import resolve
+    if kind not in ('student', 'teacher'):
+        raise ValueError(f"kind must be 'student' or 'teacher', got {kind!r}")
+    cfg = Config.fromfile(resolve(config))
+    backbone_cfg = copy.deepcopy(cfg.model.teacher.backbone if kind == 'teacher'
+                                 else cfg.model.backbone)
     backbone_cfg.pop('feature_blocks', None)
     torch.manual_seed(seed)
-    np.random.seed(seed)
-    with DefaultScope.overwrite_default_scope('mmaction'):
-        backbone = MODELS.build(backbone_cfg)
+    backbone = MODELS.build(backbone_cfg)
     backbone.init_weights()
     if ckpt is not None:
         load_vit_checkpoint(backbone, ckpt)
-    return backbone
+    return backbone, cfg.model.data_preprocessor
