@@ -272,7 +272,7 @@ def run(args):
                 waiting.remove(job)
                 if job.get('needs'):
                     job['teacher_ckpt'] = teachers[(job['study'], job['needs'])]
-                say(f'start {describe(job)}')
+                say(f'queued {describe(job)}')
                 running[pool.submit(run_job, job, args)] = job
             if not running:
                 if waiting:  # only jobs whose teacher failed

@@ -76,16 +76,14 @@ def prepare(args):
 
 
 def evaluate(setting, ckpt, seed, splits, args, teacher_ckpt=None):
-    """``{split: metrics}`` of the frozen encoder's probes on both tasks."""
-    from mmengine.config import Config
+    """``{split: metrics}`` of the frozen encoder's probes on both tasks
+    (the settings change losses and masks, never the backbone)."""
     from amd_mm.evaluation.video_probe import build_video_backbone, probe_video_encoder
     kind = 'teacher' if setting.kind == 'teacher' else 'student'
     if kind == 'teacher' and ckpt is None:
         from . import shipped
         ckpt = shipped.checked_teacher('moving-fashion-mnist', 'video teacher')[0]
-    backbone = build_video_backbone(kind, ckpt, seed, config=setting.config,
-                                    options=setting.options)
-    pre = Config.fromfile(osp.join(ROOT, AMD)).model.data_preprocessor
+    backbone, pre = build_video_backbone(kind, ckpt, seed, config=setting.config)
     scores = probe_video_encoder(backbone, pre['mean'], pre['std'], args.data or DATA,
                                  splits=('val', ) + tuple(s for s in splits if s != 'val'))
     out = {}
