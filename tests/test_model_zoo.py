@@ -53,7 +53,8 @@ def test_index_lists_every_recipe_and_shipped_checkpoint():
     assert recipes - listed == set()
     weights = {entry['Weights'] for entry in ENTRIES.values() if entry.get('Weights')}
     shipped = {osp.relpath(path, ROOT)
-               for path in glob.glob(osp.join(ROOT, 'checkpoints', '*.pth'))}
+               for pattern in ('*.pth', '*.safetensors')
+               for path in glob.glob(osp.join(ROOT, 'checkpoints', pattern))}
     assert shipped == weights
     # the students' table says the same as the index
     with open(osp.join(ROOT, 'checkpoints', 'students.json')) as f:

@@ -50,10 +50,12 @@ CONFIGS = dict(
     amd_sym='configs/amd/amd_vit-nano-p4_sym-mask_fashion-mnist.py',
     dmae='configs/dmae/dmae_vit-nano-p4_fashion-mnist.py',
     dbot='configs/dbot/dbot_vit-nano-p4_fashion-mnist.py',
+    amd_ftt='configs/amd/amd_vit-nano-p4_ft-teacher_fashion-mnist.py',
     finetune='configs/amd/benchmarks/mmpretrain/vit-nano-p4_ft-fashion-mnist.py',
 )
 LABELS = dict(mae='MAE student', amd='AMD student', amd_sym='AMD student, symmetric mask',
-              dmae='DMAE student', dbot='dBOT student')
+              dmae='DMAE student', dbot='dBOT student',
+              amd_ftt='AMD student, fine-tuned teacher (timm)')
 NEEDS_TEACHER = ('amd', 'amd_sym', 'dmae')
 METRICS = ('linear_probe', 'knn', 'finetune', 'linear_probe_val', 'knn_val', 'finetune_val')
 
@@ -110,7 +112,7 @@ def parse_args(argv=None):
 
 # measured seconds per pre-training iteration (2 CPU cores, 1 torch thread);
 # only their ratios matter: the ETA is rescaled by the time the run has taken
-SECONDS_PER_ITER = dict(mae=0.08, amd=0.21, amd_sym=0.12, dmae=0.12, dbot=0.11)
+SECONDS_PER_ITER = dict(mae=0.08, amd=0.21, amd_sym=0.12, dmae=0.12, dbot=0.11, amd_ftt=0.21)
 
 
 def evaluation_seconds(ft_iters, kind='student'):

@@ -73,9 +73,13 @@ for _name, _label, _tmr, _gen in (('symmetric', 'symmetric', 0.75, False),
     _setting = _amd(f'{_name}_256', f'256 tokens: {_label}', _tmr, _gen, **GRID_256)
     _setting.teacher = 'grid256'
     SETTINGS.append(_setting)
+# DMAE's teacher question (arXiv 2208.12256, Sec. 4) on the same protocol: AMD
+# from the shipped teacher after supervised fine-tuning, loaded through timm
+SETTINGS.append(Setting('amd_ft-teacher', 'AMD, teacher fine-tuned on labels (timm)',
+                        config='configs/amd/amd_vit-nano-p4_ft-teacher_fashion-mnist.py'))
 PREREGISTERED = ('pixels', 'random', 'teacher', 'mae', 'symmetric', 'context_0.5', 'amd_0.5',
-              'symmetric_256', 'context_0.5_256', 'amd_0.5_256')
-ASYMMETRIC = [s.name for s in SETTINGS if s.kind == 'pretrain' and s.name != 'mae'
+                 'symmetric_256', 'context_0.5_256', 'amd_0.5_256', 'amd_ft-teacher')
+ASYMMETRIC = [s.name for s in SETTINGS if s.config == AMD and s.kind == 'pretrain'
               and not s.name.startswith('symmetric') and not s.name.endswith('_256')]
 
 
