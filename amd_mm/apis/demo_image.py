@@ -34,9 +34,9 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from amd_mm.converters import export_file, load_vit_checkpoint
+from amd_mm.converters import export_file
 from amd_mm.datasets import read_idx, split_rows
-from amd_mm.evaluation import (extract_features, knn_accuracy, linear_probe,
+from amd_mm.evaluation import (build_encoder, extract_features, knn_accuracy, linear_probe,
                                select_weight_decay, summarise, write_csv, write_markdown)
 from amd_mm.visualization import plot_accuracy, plot_losses
 from . import shipped
@@ -178,17 +178,7 @@ def load_split(root, split, count=None):
 
 def build_backbone(kind, ckpt, seed):
     """The pre-trained (or random) encoder as a MaskedViT, loaded strictly."""
-    from mmpretrain.registry import MODELS
-    cfg = Config.fromfile(osp.join(ROOT, CONFIGS['amd']))
-    backbone_cfg = copy.deepcopy(cfg.model.teacher.backbone if kind == 'teacher'
-                                 else cfg.model.backbone)
-    backbone_cfg.pop('feature_blocks', None)
-    torch.manual_seed(seed)
-    backbone = MODELS.build(backbone_cfg)
-    backbone.init_weights()
-    if ckpt is not None:
-        load_vit_checkpoint(backbone, ckpt)
-    return backbone, cfg.data_preprocessor
+    return build_encoder(osp.join(ROOT, CONFIGS['amd']), kind, ckpt, seed)
 
 
 def finetune(name, kind, ckpt, args, seed):

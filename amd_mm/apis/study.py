@@ -20,6 +20,7 @@ figure.
 import argparse
 import concurrent.futures as cf
 import csv
+import math
 import multiprocessing
 import os
 import os.path as osp
@@ -336,6 +337,14 @@ def summary(rows, study, split):
     picked = [{k: v for k, v in r.items() if k in metrics or k in ('setting', 'seed')}
               for r in rows if r['study'] == study and r['split'] == split]
     return summarise(picked, metrics, key='setting')
+
+
+def cell(row, metric):
+    """``83.75 ± 0.50 (3)`` of a summary row in %, ``—`` when absent."""
+    if row is None or math.isnan(row[f'{metric}_mean']):
+        return '—'
+    return (f'{100 * row[f"{metric}_mean"]:.2f} ± {100 * row[f"{metric}_std"]:.2f} '
+            f'({row["n"]})')
 
 
 def read_rows(path):

@@ -16,15 +16,14 @@ frozen features, as the image demo. ``python tools/demo.py --study
 asymmetry``; results in docs/results/asymmetry.md.
 """
 import functools
-import math
 import os.path as osp
 
 import torch
 from mmengine.config import Config
 
-from amd_mm.evaluation import (extract_features, knn_accuracy, linear_probe,
+from amd_mm.evaluation import (build_encoder, extract_features, knn_accuracy, linear_probe,
                                select_weight_decay)
-from .study import Setting, Study, summary
+from .study import Setting, Study, cell, summary
 from .shipped import ROOT
 
 AMD = 'configs/amd/amd_vit-nano-p4_fashion-mnist.py'
@@ -114,26 +113,16 @@ def _splits(data, probe_train, val_samples, test_samples):
 
 
 def _encoder(setting, ckpt, seed):
-    """The setting's student (or teacher) backbone, random or loaded strictly."""
-    from mmpretrain.registry import MODELS
-    from amd_mm.converters import load_vit_checkpoint
+    """The setting's student (or teacher: the config's file when none is
+    given) backbone, random or loaded strictly."""
     from amd_mm.paths import resolve
-    cfg = Config.fromfile(osp.join(ROOT, setting.config))
-    cfg.merge_from_dict(setting.options)
-    if setting.kind == 'teacher':
-        backbone_cfg = dict(cfg.model.teacher.backbone)
-        if ckpt is None:
-            given = cfg.model.teacher.checkpoint
-            ckpt = resolve(given['path'] if isinstance(given, dict) else given)
-    else:
-        backbone_cfg = dict(cfg.model.backbone)
-    backbone_cfg.pop('feature_blocks', None)
-    torch.manual_seed(seed)
-    backbone = MODELS.build(backbone_cfg)
-    backbone.init_weights()
-    if ckpt is not None:
-        load_vit_checkpoint(backbone, ckpt)
-    return backbone, cfg.model.data_preprocessor
+    kind = 'teacher' if setting.kind == 'teacher' else 'student'
+    if kind == 'teacher' and ckpt is None:
+        cfg = Config.fromfile(osp.join(ROOT, setting.config))
+        cfg.merge_from_dict(setting.options)
+        given = cfg.model.teacher.checkpoint
+        ckpt = resolve(given['path'] if isinstance(given, dict) else given)
+    return build_encoder(osp.join(ROOT, setting.config), kind, ckpt, seed, setting.options)
 
 
 def evaluate(setting, ckpt, seed, splits, args, teacher_ckpt=None):
@@ -160,13 +149,6 @@ def evaluate(setting, ckpt, seed, splits, args, teacher_ckpt=None):
 
 
 # ---------------------------------------------------------------- report
-def _cell(row, metric):
-    if row is None or math.isnan(row[f'{metric}_mean']):
-        return '—'
-    return (f'{100 * row[f"{metric}_mean"]:.2f} ± {100 * row[f"{metric}_std"]:.2f} '
-            f'({row["n"]})')
-
-
 def verdict(test):
     """AMD's claim on the test split: the best asymmetric setting's linear
     probe beats the symmetric one's by more than twice the larger std."""
@@ -191,8 +173,8 @@ def report(rows, out_dir, args):
         v, t = val_by.get(setting.name), test_by.get(setting.name)
         if v is None and t is None:
             continue
-        lines.append(f'| {setting.label} | {_cell(v, "linear_probe")} | {_cell(v, "knn")} | '
-                     f'{_cell(t, "linear_probe")} | {_cell(t, "knn")} |')
+        lines.append(f'| {setting.label} | {cell(v, "linear_probe")} | {cell(v, "knn")} | '
+                     f'{cell(t, "linear_probe")} | {cell(t, "knn")} |')
     result = verdict(test)
     if result:
         lines += ['', f'Best asymmetric setting on test: `{result["best"]}`, '

@@ -15,10 +15,9 @@ mask ratios on the 4x4x4 grid; VideoMAE, random init and the teacher are the
 reference rows. ``python tools/demo.py --study motion``; results in
 docs/results/motion.md.
 """
-import math
 import os.path as osp
 
-from .study import Setting, Study, summary
+from .study import Setting, Study, cell, summary
 from .shipped import ROOT
 
 AMD = 'configs/amd/amd_vit-nano-p16_moving-fashion-mnist.py'
@@ -93,13 +92,6 @@ def evaluate(setting, ckpt, seed, splits, args, teacher_ckpt=None):
     return out
 
 
-def _cell(row, metric):
-    if row is None or math.isnan(row[f'{metric}_mean']):
-        return '—'
-    return (f'{100 * row[f"{metric}_mean"]:.2f} ± {100 * row[f"{metric}_std"]:.2f} '
-            f'({row["n"]})')
-
-
 def report(rows, out_dir, args):
     """``motion.md``: probes per setting on val (every choice) and test."""
     val, test = summary(rows, 'motion', 'val'), summary(rows, 'motion', 'test')
@@ -111,10 +103,10 @@ def report(rows, out_dir, args):
         v, t = val_by.get(setting.name), test_by.get(setting.name)
         if v is None and t is None:
             continue
-        lines.append(f'| {setting.label} | {_cell(v, "direction_probe")} | '
-                     f'{_cell(v, "direction_knn")} | {_cell(v, "class_probe")} | '
-                     f'{_cell(t, "direction_probe")} | {_cell(t, "direction_knn")} | '
-                     f'{_cell(t, "class_probe")} |')
+        lines.append(f'| {setting.label} | {cell(v, "direction_probe")} | '
+                     f'{cell(v, "direction_knn")} | {cell(v, "class_probe")} | '
+                     f'{cell(t, "direction_probe")} | {cell(t, "direction_knn")} | '
+                     f'{cell(t, "class_probe")} |')
     text = '\n'.join(lines) + '\n'
     with open(osp.join(out_dir, 'motion.md'), 'w') as f:
         f.write(text)

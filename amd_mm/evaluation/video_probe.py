@@ -7,7 +7,6 @@ the direction of motion (a clip played backwards has the same mean), so the
 feature is the final tokens averaged over space within each time slot,
 concatenated over slots in the backbone's (t-major) token order.
 """
-import copy
 import os
 import os.path as osp
 from functools import lru_cache
@@ -16,6 +15,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from .encoder import build_encoder
 from .knn import knn_accuracy
 from .linear_probe import WEIGHT_DECAYS, linear_probe, select_weight_decay
 
@@ -132,20 +132,4 @@ def build_video_backbone(kind: str = 'student', ckpt: Optional[str] = None, seed
     or teacher ``MaskedVideoViT`` at its seeded initialisation, then the
     weights of ``ckpt`` (a Runner checkpoint ``iter_N.pth``: its
     ``backbone.*``; or a teacher file), loaded strictly."""
-    from mmengine.config import Config
-    from mmpretrain.registry import MODELS
-
-    from ..converters import load_vit_checkpoint
-    from ..paths import resolve
-    if kind not in ('student', 'teacher'):
-        raise ValueError(f"kind must be 'student' or 'teacher', got {kind!r}")
-    cfg = Config.fromfile(resolve(config))
-    backbone_cfg = copy.deepcopy(cfg.model.teacher.backbone if kind == 'teacher'
-                                 else cfg.model.backbone)
-    backbone_cfg.pop('feature_blocks', None)
-    torch.manual_seed(seed)
-    backbone = MODELS.build(backbone_cfg)
-    backbone.init_weights()
-    if ckpt is not None:
-        load_vit_checkpoint(backbone, ckpt)
-    return backbone, cfg.model.data_preprocessor
+    return build_encoder(config, kind, ckpt, seed)
